@@ -1,0 +1,3 @@
+"""URLs of the BatteryDB API (filled in by its issue)."""
+
+urlpatterns: list = []

@@ -1,0 +1,34 @@
+"""Filtering shared by the apps: stable ordering and the created/updated date ranges."""
+
+from __future__ import annotations
+
+import django_filters
+from rest_framework.filters import OrderingFilter
+
+
+class StableOrderingFilter(OrderingFilter):
+    """``?ordering=`` that always ends in ``id``, so pages never repeat or skip rows."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not any(term.lstrip("-") in ("id", "pk") for term in ordering):
+            ordering.append("id")
+        return ordering
+
+    def get_default_ordering(self, view):
+        return getattr(view, "ordering", None) or ["id"]
+
+    def filter_queryset(self, request, queryset, view):
+        return queryset.order_by(*self.get_ordering(request, queryset, view))
+
+
+class TimestampedFilterSet(django_filters.FilterSet):
+    """``created``/``updated`` (a day or an exact instant) and their ``_after``/``_before``
+    ranges, for models with ``created_at`` and ``updated_at``."""
+
+    created = django_filters.DateFilter(field_name="created_at", lookup_expr="date")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated = django_filters.DateFilter(field_name="updated_at", lookup_expr="date")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")

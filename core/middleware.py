@@ -1,0 +1,75 @@
+"""Request-level guards for the APIs: body size limits and JSON error pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+
+from core.exceptions import is_api_path, json_error, request_too_large_message
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 in JSON, before reading, for a body over the limit of the view.
+
+    A view declares ``max_body_size`` (bytes); otherwise ``API_MAX_BODY_SIZE`` applies under
+    the API prefixes. Bodies without a Content-Length are still bounded by Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, which the exception handler maps to the same 413.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        limit = getattr(getattr(view_func, "cls", None), "max_body_size", None)
+        if limit is None:
+            if not is_api_path(request.path):
+                return None
+            limit = settings.API_MAX_BODY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return json_error(400, "Invalid Content-Length header.")
+        if length > limit:
+            return json_error(413, request_too_large_message(limit))
+        return None
+
+
+class JSONErrorMiddleware:
+    """Under the API prefixes, turns Django's HTML/plain-text error responses into JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api_path(request.path)
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
+            and getattr(response, "data", None) is None
+        ):
+            return json_error(response.status_code, _detail_for(response.status_code))
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RequestDataTooBig) and is_api_path(request.path):
+            return json_error(413, request_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        return None
+
+
+_DETAILS = {
+    400: "Bad request.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "Request body too large.",
+    500: "Internal server error.",
+}
+
+
+def _detail_for(status_code: int) -> str:
+    return _DETAILS.get(status_code, "Request failed.")

@@ -1,0 +1,108 @@
+"""Identity and tenancy shared by every API: users, organizations, memberships, API keys."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+
+class PlatformUserManager(UserManager):
+    """Looks users up by username or by email, case-insensitively for the email."""
+
+    def get_by_login(self, login: str) -> User:
+        login = (login or "").strip()
+        if "@" in login:
+            return self.get(email__iexact=login)
+        return self.get(username=login)
+
+
+class User(AbstractUser):
+    """A person with one login for all four APIs. Email is unique, ignoring case."""
+
+    email = models.EmailField("email address", help_text="Unique, compared ignoring case.")
+
+    objects = PlatformUserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="core_user_email_ci_unique"),
+        ]
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip()
+        super().save(*args, **kwargs)
+
+
+class Organization(models.Model):
+    """A group of users that owns data. Every BatteryDB object belongs to one."""
+
+    name = models.CharField(max_length=200, help_text="Display name of the organization.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    members = models.ManyToManyField(
+        User, through="Membership", related_name="organizations", blank=True
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in an organization: owner > member > viewer."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    RANK = {Role.VIEWER: 1, Role.MEMBER: 2, Role.OWNER: 3}
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        max_length=10,
+        choices=Role.choices,
+        default=Role.MEMBER,
+        help_text="owner: everything; member: create and update; viewer: read only.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="core_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @classmethod
+    def rank(cls, role: str | None) -> int:
+        return cls.RANK.get(role, 0)
+
+
+class UserAPIKeyManager(BaseAPIKeyManager):
+    pass
+
+
+class UserAPIKey(AbstractAPIKey):
+    """A personal API key (``Authorization: User <prefix>.<secret>``); only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+
+    objects = UserAPIKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "user API key"
+        verbose_name_plural = "user API keys"
+        indexes = [models.Index(fields=["user", "-created"], name="core_apikey_user_created")]

@@ -1,0 +1,207 @@
+"""Organization scoping and role checks, shared by every app.
+
+The rules: reading needs any role in the object's organization, creating and updating need
+member or owner, deleting needs owner; staff may do everything. Objects of organizations the
+user is not in are filtered out of querysets, so they answer 404 exactly like missing ones.
+A role too low inside one's own organization answers 403. An ``organization`` or foreign key
+in a request body outside the user's organizations is a 400 on that field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions, permissions, serializers
+
+from core.models import Membership, Organization
+
+Role = Membership.Role
+
+# Minimum role per HTTP method; views may override with ``required_roles``.
+DEFAULT_REQUIRED_ROLES: dict[str, str] = {
+    "GET": Role.VIEWER,
+    "HEAD": Role.VIEWER,
+    "OPTIONS": Role.VIEWER,
+    "POST": Role.MEMBER,
+    "PUT": Role.MEMBER,
+    "PATCH": Role.MEMBER,
+    "DELETE": Role.OWNER,
+}
+
+
+def organization_roles(request) -> dict[int, str]:
+    """The user's ``{organization_id: role}``, read once per request and cached on it."""
+    django_request = getattr(request, "_request", request)
+    roles = getattr(django_request, "_organization_roles", None)
+    if roles is None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            roles = {}
+        else:
+            roles = dict(
+                Membership.objects.filter(user_id=user.pk).values_list("organization_id", "role")
+            )
+        django_request._organization_roles = roles
+    return roles
+
+
+def is_staff(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def has_role(request, organization_id: int | None, required: str) -> bool:
+    """Whether the requesting user holds at least ``required`` in the organization."""
+    if is_staff(request):
+        return True
+    role = organization_roles(request).get(organization_id)
+    return Membership.rank(role) >= Membership.rank(required)
+
+
+def scope_queryset(queryset: QuerySet, request, organization_field: str) -> QuerySet:
+    """Limit ``queryset`` to the organizations of the requesting user (staff see all)."""
+    if is_staff(request):
+        return queryset
+    lookup = f"{organization_field}__in" if organization_field else "pk__in"
+    return queryset.filter(**{lookup: list(organization_roles(request))})
+
+
+def organization_id_of(obj: Model, organization_field: str = "organization") -> int | None:
+    """The id of the organization an object belongs to, following ``organization_field``."""
+    if isinstance(obj, Organization):
+        return obj.pk
+    *path, last = organization_field.split("__")
+    for name in path:
+        obj = getattr(obj, name)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id")
+
+
+class HasOrganizationRole(permissions.BasePermission):
+    """Object-level role check: the user's role in the object's organization must reach the
+    role the view requires for the method (``required_roles``)."""
+
+    message = "Your role in this organization does not allow this action."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        required = view.get_required_role(request.method)
+        organization_id = organization_id_of(obj, view.organization_field)
+        return has_role(request, organization_id, required)
+
+
+class OrganizationScopedViewSetMixin:
+    """For viewsets of objects that belong to an organization.
+
+    Declare ``organization_field`` (the lookup path from the model to ``Organization``).
+    Querysets are scoped, object permissions check the role, and creates check the role in
+    the organization named in the body after it has been validated.
+    """
+
+    organization_field = "organization"
+    required_roles: dict[str, str] = DEFAULT_REQUIRED_ROLES
+    permission_classes = [HasOrganizationRole]
+
+    def get_required_role(self, method: str) -> str:
+        return self.required_roles.get(method, Role.OWNER)
+
+    def get_queryset(self):
+        return scope_queryset(super().get_queryset(), self.request, self.organization_field)
+
+    def check_create_allowed(self) -> None:
+        """Refuse early (403) a writer who holds the needed role in none of their organizations."""
+        required = self.get_required_role("POST")
+        if is_staff(self.request):
+            return
+        roles = organization_roles(self.request).values()
+        if roles and not any(Membership.rank(r) >= Membership.rank(required) for r in roles):
+            raise exceptions.PermissionDenied(HasOrganizationRole.message)
+
+    def check_organization_role(self, organization_id: int | None, method: str) -> None:
+        if not has_role(self.request, organization_id, self.get_required_role(method)):
+            raise exceptions.PermissionDenied(HasOrganizationRole.message)
+
+    def organization_ids_in(self, validated: Any) -> set[int]:
+        items = validated if isinstance(validated, list) else [validated]
+        ids = set()
+        for item in items:
+            organization = item.get("organization")
+            if organization is not None:
+                ids.add(organization.pk if isinstance(organization, Model) else organization)
+        return ids
+
+    def perform_create(self, serializer):
+        for organization_id in self.organization_ids_in(serializer.validated_data):
+            self.check_organization_role(organization_id, "POST")
+        serializer.save()
+
+
+class OrganizationScopedSerializerMixin:
+    """Restricts ``organization`` and every foreign key to the user's organizations, requires
+    foreign keys to point within the object's own organization, and freezes ``organization``
+    after create. The request comes from the serializer context."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None or is_staff(request):
+            return fields
+        for field in fields.values():
+            relation = getattr(field, "child_relation", field)
+            queryset = getattr(relation, "queryset", None)
+            if queryset is None or getattr(relation, "read_only", False):
+                continue
+            if queryset.model is Organization or _belongs_to_organizations(queryset.model):
+                relation.queryset = scope_queryset(
+                    queryset, request, organization_path(queryset.model)
+                )
+        return fields
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = getattr(self, "instance", None)
+        organization = attrs.get("organization")
+        if instance is not None and organization is not None:
+            if organization.pk != instance.organization_id:
+                raise serializers.ValidationError(
+                    {"organization": ["The organization cannot be changed after create."]}
+                )
+        organization_id = (
+            organization.pk
+            if organization is not None
+            else getattr(instance, "organization_id", None)
+        )
+        if organization_id is None:
+            return attrs
+        errors = {}
+        for name, value in attrs.items():
+            if name == "organization":
+                continue
+            related = value if isinstance(value, list | tuple) else [value]
+            for obj in related:
+                if not isinstance(obj, Model) or not _belongs_to_organizations(type(obj)):
+                    continue
+                if organization_id_of(obj, organization_path(type(obj))) != organization_id:
+                    errors[name] = [
+                        f"Must belong to the same organization ({organization_id}) as this object."
+                    ]
+                    break
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def organization_path(model: type[Model]) -> str:
+    """The lookup path from ``model`` to its organization; ``""`` for Organization itself."""
+    if model is Organization:
+        return ""
+    return getattr(model, "organization_field", "organization")
+
+
+def _belongs_to_organizations(model: type[Model]) -> bool:
+    """Tenant models declare ``organization_field``, the path to their organization."""
+    return model is not Organization and hasattr(model, "organization_field")

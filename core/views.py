@@ -1,0 +1,218 @@
+"""The platform's API views: organizations, members, users, tokens and health."""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.db.models import Prefetch, Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
+
+from core import services
+from core.models import Membership, Organization, User
+from core.serializers import (
+    CurrentUserSerializer,
+    MembershipSerializer,
+    MembershipUpdateSerializer,
+    OrganizationSerializer,
+    UserSerializer,
+)
+from core.tenancy import (
+    HasOrganizationRole,
+    Role,
+    has_role,
+    is_staff,
+    organization_roles,
+    scope_queryset,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Organizations you belong to"),
+    create=extend_schema(summary="Create an organization; you become owner"),
+    update=extend_schema(summary="Rename (owners)"),
+    partial_update=extend_schema(summary="Rename (owners)"),
+    destroy=extend_schema(summary="Delete with all its data (owners)"),
+)
+class OrganizationViewSet(viewsets.ModelViewSet):
+    """Organizations: any member reads, owners rename and delete, anyone may create one."""
+
+    queryset = Organization.objects.all()
+    serializer_class = OrganizationSerializer
+    permission_classes = [HasOrganizationRole]
+    organization_field = ""
+    required_roles = {
+        "GET": Role.VIEWER,
+        "HEAD": Role.VIEWER,
+        "OPTIONS": Role.VIEWER,
+        "PUT": Role.OWNER,
+        "PATCH": Role.OWNER,
+        "DELETE": Role.OWNER,
+    }
+    filterset_fields = {"name": ["exact", "icontains"]}
+    ordering_fields = ["id", "name", "created_at"]
+
+    def get_required_role(self, method: str) -> str:
+        return self.required_roles.get(method, Role.OWNER)
+
+    def get_queryset(self):
+        return scope_queryset(super().get_queryset(), self.request, "")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "roles": organization_roles(self.request)}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.organization_create(
+            name=serializer.validated_data["name"], owner=self.request.user
+        )
+        organization_roles(self.request)[serializer.instance.pk] = Role.OWNER
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Members of an organization"),
+    create=extend_schema(summary="Add a user by email (owners)"),
+    partial_update=extend_schema(summary="Change a role (owners)"),
+    destroy=extend_schema(summary="Remove a member (owners, or yourself)"),
+)
+class MembershipViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Members of one organization. Members read; owners add, change and remove; any member
+    may leave. The last owner cannot be removed or demoted."""
+
+    serializer_class = MembershipSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    lookup_field = "user_id"
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_fields = ["role"]
+    ordering_fields = ["user_id", "role", "created_at"]
+    ordering = ["user_id"]
+    pagination_class = None
+
+    def get_organization(self) -> Organization:
+        if not hasattr(self, "_organization"):
+            queryset = scope_queryset(Organization.objects.all(), self.request, "")
+            self._organization = get_object_or_404(queryset, pk=self.kwargs["organization_pk"])
+        return self._organization
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return (
+            Membership.objects.filter(organization=self.get_organization())
+            .select_related("user")
+            .order_by("user_id")
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return MembershipUpdateSerializer
+        return MembershipSerializer
+
+    def check_owner(self) -> None:
+        if not has_role(self.request, self.get_organization().pk, Role.OWNER):
+            self.permission_denied(self.request, message="Only owners can manage members.")
+
+    def perform_create(self, serializer):
+        self.check_owner()
+        user = User.objects.get(email__iexact=serializer.validated_data["user"]["email"])
+        serializer.instance = services.membership_add(
+            organization=self.get_organization(),
+            user=user,
+            role=serializer.validated_data.get("role", Role.MEMBER),
+        )
+
+    def update(self, request, *args, **kwargs):
+        self.check_owner()
+        membership = self.get_object()
+        serializer = self.get_serializer(membership, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.membership_change_role(
+            membership=membership, role=serializer.validated_data.get("role", membership.role)
+        )
+        return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
+
+    def perform_destroy(self, instance):
+        if instance.user_id != self.request.user.pk:
+            self.check_owner()
+        services.membership_remove(membership=instance)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Users who share an organization with you"),
+)
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Users who share an organization with you (staff see all); ``me`` is yourself."""
+
+    serializer_class = UserSerializer
+    filterset_fields = {"username": ["exact"], "email": ["iexact"]}
+    ordering_fields = ["id", "username", "email"]
+
+    def get_queryset(self):
+        queryset = User.objects.filter(is_active=True).prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.only("user_id", "organization_id"))
+        )
+        if is_staff(self.request):
+            return queryset
+        shared = Membership.objects.filter(
+            organization_id__in=list(organization_roles(self.request))
+        ).values("user_id")
+        return queryset.filter(Q(pk__in=shared) | Q(pk=self.request.user.pk))
+
+    @extend_schema(responses=CurrentUserSerializer)
+    @action(detail=False, methods=["get", "patch"], serializer_class=CurrentUserSerializer)
+    def me(self, request):
+        """Your own account; PATCH changes names and email."""
+        user = User.objects.prefetch_related("memberships").get(pk=request.user.pk)
+        if request.method == "GET":
+            return Response(CurrentUserSerializer(user).data)
+        serializer = CurrentUserSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+
+class TokenObtainPairView(jwt_views.TokenObtainPairView):
+    """Exchange a username or email and a password for an access and a refresh JWT."""
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    """Exchange a refresh JWT for a new access JWT."""
+
+
+def healthz(request):
+    """Liveness and readiness: the database and, when configured, Redis. 503 when one is down."""
+    checks: dict[str, str] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001  (any failure means unhealthy)
+        checks["database"] = f"error: {type(exc).__name__}"
+        healthy = False
+    if settings.REDIS_URL:
+        try:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+            client.ping()
+            client.close()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+            healthy = False
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+    )

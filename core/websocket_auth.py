@@ -1,0 +1,60 @@
+"""WebSocket authentication: a JWT or API key in the query string or header, else the session."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from core.authentication import API_KEY_KEYWORD, JWTAuthentication, UserAPIKeyAuthentication
+
+
+@database_sync_to_async
+def _user_from_jwt(raw: str):
+    authentication = JWTAuthentication()
+    try:
+        return authentication.get_user(authentication.get_validated_token(raw.encode()))
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        return AnonymousUser()
+
+
+@database_sync_to_async
+def _user_from_api_key(key: str):
+    try:
+        user, _ = UserAPIKeyAuthentication.authenticate_key(key)
+        return user
+    except AuthenticationFailed:
+        return AnonymousUser()
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """Sets ``scope["user"]`` from ``?token=<jwt>``, ``?key=<api key>`` or an
+    ``Authorization`` header (``Bearer``/``User``); other sockets keep the session's user."""
+
+    async def __call__(self, scope, receive, send):
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        headers = dict(scope.get("headers", []))
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        keyword, _, credential = authorization.partition(" ")
+        user = None
+        if query.get("token"):
+            user = await _user_from_jwt(query["token"][0])
+        elif query.get("key"):
+            user = await _user_from_api_key(query["key"][0])
+        elif keyword.lower() == "bearer" and credential:
+            user = await _user_from_jwt(credential.strip())
+        elif keyword.lower() == API_KEY_KEYWORD.lower() and credential:
+            user = await _user_from_api_key(credential.strip())
+        if user is not None:
+            scope = {**scope, "user": user}
+        return await super().__call__(scope, receive, send)
+
+
+def WebSocketAuthMiddlewareStack(inner):  # noqa: N802  (named like channels' AuthMiddlewareStack)
+    """Session authentication first, then tokens, which win when present."""
+    return AuthMiddlewareStack(TokenAuthMiddleware(inner))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VoltstorageConfig(AppConfig):
+    name = "voltstorage"
+    verbose_name = "VoltStorage"

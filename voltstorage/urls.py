@@ -1,0 +1,3 @@
+"""URLs of the VoltStorage API (filled in by its issue)."""
+
+urlpatterns: list = []
