@@ -1,3 +1,11 @@
-"""URLs of the BatteryDB API (filled in by its issue)."""
+"""BatteryDB v2 URLs under ``/api/v2/``: the resources and the measurement data.
 
-urlpatterns: list = []
+Organizations and users come from ``core.api_urls``, mounted ahead of these.
+"""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("batterydb.urls_measurements")),
+    path("", include("batterydb.urls_resources")),
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
@@ -29,6 +30,13 @@ def exception_handler(exc, context):
         response = Response(
             {"detail": "Too many form fields in the request."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", [])
+        names = sorted({type(obj)._meta.verbose_name_plural for obj in blocking})
+        response = Response(
+            {"detail": f"Cannot delete: other objects still refer to it ({', '.join(names)})."},
+            status=status.HTTP_409_CONFLICT,
         )
     else:
         response = drf_exception_handler(exc, context)

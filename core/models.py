@@ -91,6 +91,29 @@ class Membership(models.Model):
         return cls.RANK.get(role, 0)
 
 
+class OrganizationOwnedModel(models.Model):
+    """Base of every object that belongs to an organization.
+
+    ``organization_field`` is the lookup path to the organization; ``core.tenancy`` uses it
+    to scope querysets and to check that foreign keys stay inside one organization.
+    """
+
+    organization_field = "organization"
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="%(app_label)s_%(class)s_set",
+        help_text="The organization this object belongs to; fixed after create.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+
 class UserAPIKeyManager(BaseAPIKeyManager):
     pass
 

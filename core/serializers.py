@@ -75,4 +75,3 @@ class MembershipUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["role"]
-

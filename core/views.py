@@ -142,7 +142,9 @@ class MembershipViewSet(
         services.membership_change_role(
             membership=membership, role=serializer.validated_data.get("role", membership.role)
         )
-        return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
+        return Response(
+            MembershipSerializer(membership, context=self.get_serializer_context()).data
+        )
 
     def perform_destroy(self, instance):
         if instance.user_id != self.request.user.pk:

@@ -1,0 +1,3 @@
+"""BatteryDB measurements routes."""
+
+urlpatterns: list = []

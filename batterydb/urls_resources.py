@@ -1,0 +1,3 @@
+"""BatteryDB resources routes."""
+
+urlpatterns: list = []

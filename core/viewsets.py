@@ -1,0 +1,83 @@
+"""The viewset base of organization-owned resources: scoping, roles, atomic and bulk writes."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.tenancy import OrganizationScopedViewSetMixin
+
+DEFAULT_BULK_MAX_ITEMS = 1000
+
+
+def prefers_minimal(request) -> bool:
+    """Whether the client sent ``Prefer: return=minimal`` (RFC 7240)."""
+    header = request.headers.get("Prefer", "")
+    preferences = {part.strip().lower().replace(" ", "") for part in header.split(",")}
+    return "return=minimal" in preferences
+
+
+def indexed_errors(errors) -> dict:
+    """A many=True serializer's list of errors as ``{"<index>": errors}`` for bad items only."""
+    if isinstance(errors, list):
+        return {str(index): item for index, item in enumerate(errors) if item}
+    return errors
+
+
+class BulkCreateMixin:
+    """POST of a JSON list creates every item in one transaction, or nothing.
+
+    The answer is 201 with the created objects, or ``{"created": n}`` when the client sends
+    ``Prefer: return=minimal``. Any bad item makes a 400 whose errors are keyed by the item's
+    index. At most ``bulk_max_items`` items per request.
+    """
+
+    bulk_max_items = DEFAULT_BULK_MAX_ITEMS
+
+    def create(self, request, *args, **kwargs):
+        if hasattr(self, "check_create_allowed"):
+            self.check_create_allowed()
+        if not isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)
+        items = request.data
+        if not items:
+            raise ValidationError({"non_field_errors": ["Expected a non-empty list of items."]})
+        if len(items) > self.bulk_max_items:
+            raise ValidationError(
+                {
+                    "non_field_errors": [
+                        f"At most {self.bulk_max_items} items per request; got {len(items)}."
+                    ]
+                }
+            )
+        serializer = self.get_serializer(data=items, many=True)
+        if not serializer.is_valid():
+            raise ValidationError(indexed_errors(serializer.errors))
+        self.perform_create(serializer)
+        if prefers_minimal(request):
+            return Response(
+                {"created": len(items)},
+                status=status.HTTP_201_CREATED,
+                headers={"Preference-Applied": "return=minimal"},
+            )
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationScopedModelViewSet(
+    OrganizationScopedViewSetMixin, BulkCreateMixin, viewsets.ModelViewSet
+):
+    """CRUD on objects that belong to an organization, with every write in one transaction."""
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            instance.delete()
