@@ -12,15 +12,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from core.routing import collect_websocket_urlpatterns  # noqa: E402
-from core.websocket_auth import WebSocketAuthMiddlewareStack  # noqa: E402
+from core.websocket_auth import (  # noqa: E402
+    BrowserOriginValidator,
+    WebSocketAuthMiddlewareStack,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": BrowserOriginValidator(
             WebSocketAuthMiddlewareStack(URLRouter(collect_websocket_urlpatterns()))
         ),
     }

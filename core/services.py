@@ -43,9 +43,9 @@ def membership_add(*, organization: Organization, user: User, role: str) -> Memb
 def membership_change_role(*, membership: Membership, role: str) -> Membership:
     """Change a member's role; demoting the last owner is a 400."""
     owners = _lock_owners(membership.organization)
-    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
-        if owners == [membership.user_id]:
-            raise ValidationError({"role": ["An organization must keep at least one owner."]})
+    demoting = membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER
+    if demoting and owners == [membership.user_id]:
+        raise ValidationError({"role": ["An organization must keep at least one owner."]})
     membership.role = role
     membership.save(update_fields=["role"])
     return membership

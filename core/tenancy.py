@@ -165,11 +165,14 @@ class OrganizationScopedSerializerMixin:
         attrs = super().validate(attrs)
         instance = getattr(self, "instance", None)
         organization = attrs.get("organization")
-        if instance is not None and organization is not None:
-            if organization.pk != instance.organization_id:
-                raise serializers.ValidationError(
-                    {"organization": ["The organization cannot be changed after create."]}
-                )
+        if (
+            instance is not None
+            and organization is not None
+            and organization.pk != instance.organization_id
+        ):
+            raise serializers.ValidationError(
+                {"organization": ["The organization cannot be changed after create."]}
+            )
         organization_id = (
             organization.pk
             if organization is not None

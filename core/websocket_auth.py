@@ -7,6 +7,8 @@ from urllib.parse import parse_qs
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -55,6 +57,26 @@ class TokenAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
-def WebSocketAuthMiddlewareStack(inner):  # noqa: N802  (named like channels' AuthMiddlewareStack)
+def WebSocketAuthMiddlewareStack(inner):
     """Session authentication first, then tokens, which win when present."""
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Refuses sockets whose ``Origin`` is not one of ``ALLOWED_HOSTS``.
+
+    Browsers always send ``Origin``, so a cross-site page cannot ride on a user's session.
+    Devices and scripts send none and authenticate with a token or key, so a missing
+    ``Origin`` is allowed (channels' own validator refuses it).
+    """
+
+    def __init__(self, application):
+        allowed = list(settings.ALLOWED_HOSTS)
+        if settings.DEBUG and not allowed:
+            allowed = ["localhost", "127.0.0.1", "[::1]"]
+        super().__init__(application, allowed)
+
+    def valid_origin(self, parsed_origin):
+        if parsed_origin is None:
+            return True
+        return self.validate_origin(parsed_origin)

@@ -1,4 +1,4 @@
-"""Every credential scheme against a trivial endpoint: good, malformed, unknown, revoked, expired."""
+"""Every credential scheme on a trivial endpoint: good, malformed, unknown, revoked, expired."""
 
 import datetime as dt
 
