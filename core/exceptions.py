@@ -33,7 +33,7 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, ProtectedError | RestrictedError):
         blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", [])
-        names = sorted({type(obj)._meta.verbose_name_plural for obj in blocking})
+        names = sorted({str(type(obj)._meta.verbose_name_plural) for obj in blocking})
         response = Response(
             {"detail": f"Cannot delete: other objects still refer to it ({', '.join(names)})."},
             status=status.HTTP_409_CONFLICT,

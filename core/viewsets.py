@@ -20,9 +20,15 @@ def prefers_minimal(request) -> bool:
 
 
 def indexed_errors(errors) -> dict:
-    """A many=True serializer's list of errors as ``{"<index>": errors}`` for bad items only."""
+    """A many=True serializer's errors as ``{"<index>": errors}`` for bad items only.
+
+    DRF >= 3.18 reports them as a dict keyed by the integer index (a list before); JSON
+    object keys must be strings.
+    """
     if isinstance(errors, list):
         return {str(index): item for index, item in enumerate(errors) if item}
+    if isinstance(errors, dict):
+        return {str(key): item for key, item in errors.items() if item}
     return errors
 
 
