@@ -29,7 +29,7 @@ from core.forms import (
     SignUpForm,
 )
 from core.models import Membership, Organization, UserAPIKey
-from core.tenancy import Role, has_role, organization_roles, scope_queryset
+from core.tenancy import Role, has_role, is_staff, organization_roles, scope_queryset
 
 
 def _error_messages(exc: ValidationError) -> list[str]:
@@ -262,8 +262,9 @@ def organization_member_remove(request: HttpRequest, pk: int, user_id: int) -> H
     except ValidationError as exc:
         for text in _error_messages(exc):
             messages.error(request, text)
-    else:
-        messages.success(request, f"{membership.user.username} removed from {organization.name}.")
-    if membership.user_id == request.user.pk and not has_role(request, organization.pk, Role.VIEWER):
+        return redirect("organization_detail", pk=organization.pk)
+    messages.success(request, f"{membership.user.username} removed from {organization.name}.")
+    if membership.user_id == request.user.pk and not is_staff(request):
+        # You left: the organization's page is no longer yours to see.
         return redirect("organizations")
     return redirect("organization_detail", pk=organization.pk)
