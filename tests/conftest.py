@@ -20,6 +20,15 @@ def _temporary_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Templates resolve {% static %} without a collected manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def jwt_for(user) -> str:
     """An access token minted directly, without a login round trip."""
     return str(RefreshToken.for_user(user).access_token)
