@@ -5,19 +5,63 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django_filters.widgets import BaseCSVWidget, BooleanWidget
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
-from batterydb.models import BMSResult, EISData
+from batterydb.models import (
+    Battery,
+    BatteryModel,
+    BatteryType,
+    BMSFile,
+    BMSResult,
+    BMSTest,
+    DBCFile,
+    EISData,
+    EISDevice,
+    EISTest,
+    ModelPrediction,
+    ModelVersion,
+    Project,
+)
+from core.filters import TimestampedFilterSet
 
 
 class EISDataFilterSet(django_filters.FilterSet):
-    """``test`` (repeatable), ``parameter``, ``frequency`` and value ranges of EIS data."""
+    """``test`` (repeatable, ``?test=1&test=2`` or ``?test=1,2``), ``parameter`` (likewise),
+    ``frequency`` (exact, or ``frequency_min``/``frequency_max``, or ``frequency_isnull``)
+    and ``value_min``/``value_max`` of EIS data."""
+
+    class IdListFilter(django_filters.BaseInFilter):
+        """Integer ids, repeated or comma-separated; anything else is a 400."""
+
+        field_class = forms.IntegerField
+
+    class ValueListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+        """Strings, repeated or comma-separated."""
+
+    class RepeatableCSVWidget(BaseCSVWidget, forms.TextInput):
+        """Reads every occurrence of the parameter and splits each at commas."""
+
+        def value_from_datadict(self, data, files, name):
+            if not hasattr(data, "getlist"):
+                return super().value_from_datadict(data, files, name)
+            values = data.getlist(name)
+            if not values:
+                return None
+            return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
     id = django_filters.NumberFilter()
-    test = django_filters.BaseInFilter(field_name="test_id")
+    test = IdListFilter(field_name="test_id", widget=RepeatableCSVWidget)
     organization = django_filters.NumberFilter(field_name="organization_id")
-    parameter = django_filters.CharFilter()
+    parameter = ValueListFilter(field_name="parameter", widget=RepeatableCSVWidget)
     frequency = django_filters.NumberFilter()
+    frequency_min = django_filters.NumberFilter(field_name="frequency", lookup_expr="gte")
+    frequency_max = django_filters.NumberFilter(field_name="frequency", lookup_expr="lte")
     frequency_isnull = django_filters.BooleanFilter(field_name="frequency", lookup_expr="isnull")
+    value_min = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
+    value_max = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
 
     class Meta:
         model = EISData
@@ -25,15 +69,195 @@ class EISDataFilterSet(django_filters.FilterSet):
 
 
 class BMSResultFilterSet(django_filters.FilterSet):
-    """``bms_test`` (repeatable), ``parameter`` and a ``timestamp`` range of BMS results."""
+    """``bms_test`` and ``parameter`` (repeatable or comma-separated), a ``timestamp``
+    (exact instant) or ``timestamp_after``/``timestamp_before`` range, and
+    ``value_min``/``value_max`` of BMS results."""
+
+    IdListFilter = EISDataFilterSet.IdListFilter
+    ValueListFilter = EISDataFilterSet.ValueListFilter
+    RepeatableCSVWidget = EISDataFilterSet.RepeatableCSVWidget
 
     id = django_filters.NumberFilter()
-    bms_test = django_filters.BaseInFilter(field_name="bms_test_id")
+    bms_test = IdListFilter(field_name="bms_test_id", widget=RepeatableCSVWidget)
     organization = django_filters.NumberFilter(field_name="organization_id")
-    parameter = django_filters.CharFilter()
+    parameter = ValueListFilter(field_name="parameter", widget=RepeatableCSVWidget)
+    timestamp = django_filters.IsoDateTimeFilter()
     timestamp_after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     timestamp_before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    value_min = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
+    value_max = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
 
     class Meta:
         model = BMSResult
-        fields = ["id", "bms_test", "organization", "parameter"]
+        fields = ["id", "bms_test", "organization", "parameter", "timestamp"]
+
+
+# --- Resources --------------------------------------------------------------------------------
+# Foreign keys filter by id (``NumberFilter``), which costs no query and reveals nothing about
+# other organizations' objects; ``project`` filters on the ``projects`` many-to-many.
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """An integer (an id, a year, a step number): anything else is a 400."""
+
+    field_class = forms.IntegerField
+
+
+class ResourceFilterSet(TimestampedFilterSet):
+    """``id`` and ``organization``, plus the created/updated dates and ranges."""
+
+    id = IntegerFilter()
+    organization = IntegerFilter(field_name="organization_id")
+
+
+class ProjectTaggedFilterSet(ResourceFilterSet):
+    """Adds ``project``: objects sorted into that project."""
+
+    project = IntegerFilter(field_name="projects")
+
+
+class ProjectFilterSet(ResourceFilterSet):
+    name = django_filters.CharFilter()
+
+    class Meta:
+        model = Project
+        fields = ["id", "organization", "name"]
+
+
+class BatteryTypeFilterSet(ProjectTaggedFilterSet):
+    model = django_filters.CharFilter()
+    chemistry = django_filters.CharFilter()
+    default_vehicle_model = django_filters.CharFilter()
+    default_vehicle_make = django_filters.CharFilter()
+    default_vehicle_year = IntegerFilter()
+    vehicle_charging_protocol = django_filters.CharFilter()
+    classification = django_filters.ChoiceFilter(choices=BatteryType.Classification.choices)
+
+    class Meta:
+        model = BatteryType
+        fields = [
+            "id",
+            "organization",
+            "model",
+            "chemistry",
+            "default_vehicle_model",
+            "default_vehicle_make",
+            "default_vehicle_year",
+            "vehicle_charging_protocol",
+            "classification",
+            "project",
+        ]
+
+
+class BatteryFilterSet(ProjectTaggedFilterSet):
+    battery_id = django_filters.CharFilter()
+    battery_type = IntegerFilter(field_name="battery_type_id")
+    parent = IntegerFilter(field_name="parent_id")
+
+    class Meta:
+        model = Battery
+        fields = ["id", "organization", "battery_id", "battery_type", "parent", "project"]
+
+
+class EISDeviceFilterSet(ProjectTaggedFilterSet):
+    device_id = django_filters.CharFilter()
+    status = django_filters.CharFilter()
+    is_cycler = django_filters.BooleanFilter(widget=BooleanWidget())
+
+    class Meta:
+        model = EISDevice
+        fields = ["id", "organization", "device_id", "status", "is_cycler", "project"]
+
+
+class EISTestFilterSet(ProjectTaggedFilterSet):
+    """Also ``completed`` (the day of ``completed_at``) and its ``_after``/``_before`` range."""
+
+    battery = IntegerFilter(field_name="battery_id")
+    device = IntegerFilter(field_name="device_id")
+    status = django_filters.CharFilter()
+    completed = django_filters.DateFilter(field_name="completed_at", lookup_expr="date")
+    completed_after = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
+    completed_before = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
+
+    class Meta:
+        model = EISTest
+        fields = ["id", "organization", "battery", "device", "status", "project", "completed"]
+
+
+class BMSTestFilterSet(ProjectTaggedFilterSet):
+    battery = IntegerFilter(field_name="battery_id")
+    device = IntegerFilter(field_name="device_id")
+    linked_eis_test = IntegerFilter(field_name="linked_eis_test_id")
+    linked_cycling_test = IntegerFilter()
+    cycling_step_number = IntegerFilter()
+    status = django_filters.CharFilter()
+
+    class Meta:
+        model = BMSTest
+        fields = [
+            "id",
+            "organization",
+            "battery",
+            "device",
+            "linked_eis_test",
+            "linked_cycling_test",
+            "cycling_step_number",
+            "status",
+            "project",
+        ]
+
+
+class BMSFileFilterSet(ProjectTaggedFilterSet):
+    bms_test = IntegerFilter(field_name="bms_test_id")
+
+    class Meta:
+        model = BMSFile
+        fields = ["id", "organization", "bms_test", "project"]
+
+
+class DBCFileFilterSet(ProjectTaggedFilterSet):
+    name = django_filters.CharFilter()
+
+    class Meta:
+        model = DBCFile
+        fields = ["id", "organization", "name", "project"]
+
+
+class BatteryModelFilterSet(ProjectTaggedFilterSet):
+    """``battery_type`` matches models made for that battery type (many-to-many)."""
+
+    battery_type = IntegerFilter(field_name="battery_type")
+    name = django_filters.CharFilter()
+
+    class Meta:
+        model = BatteryModel
+        fields = ["id", "organization", "battery_type", "name", "project"]
+
+
+class ModelVersionFilterSet(ProjectTaggedFilterSet):
+    battery_model = IntegerFilter(field_name="battery_model_id")
+    version = django_filters.CharFilter()
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "organization", "battery_model", "version", "project"]
+
+
+class ModelPredictionFilterSet(ProjectTaggedFilterSet):
+    """``battery_model`` goes through the prediction's model version."""
+
+    battery_model = IntegerFilter(field_name="battery_model_version__battery_model_id")
+    battery_model_version = IntegerFilter(field_name="battery_model_version_id")
+    test = IntegerFilter(field_name="test_id")
+
+    class Meta:
+        model = ModelPrediction
+        fields = [
+            "id",
+            "organization",
+            "battery_model",
+            "battery_model_version",
+            "test",
+            "project",
+        ]

@@ -1,0 +1,1 @@
+"""Serializers of BatteryDB: ``resources`` (this module's engineer) and ``measurements``."""

@@ -1,0 +1,1 @@
+"""Views of BatteryDB: ``resources`` and ``files`` (the CRUD resources) and ``measurements``."""

@@ -1,0 +1,165 @@
+"""The resources that carry an uploaded file: BMS files, DBC files and model versions.
+
+A multipart ``file`` part is stored as a ``StoredFile`` before the resource is saved, in the
+same transaction; ``{id}/download/`` streams it back as an attachment. Request bodies may be
+as large as ``API_MAX_UPLOAD_SIZE`` (the core middleware answers 413 above it).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import BaseContentNegotiation
+
+from batterydb import filters
+from batterydb.models import BMSFile, DBCFile, ModelVersion, StoredFile
+from batterydb.serializers import resources as serializers
+from batterydb.services.files import stored_file_create, stored_file_release
+from batterydb.views.resources import TIMESTAMPS, ResourceViewSet, crud_schema, projects_prefetch
+
+
+class AnyAcceptContentNegotiation(BaseContentNegotiation):
+    """For downloads: any ``Accept`` gets the file; errors are still rendered as JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class StoredFileViewSetMixin:
+    """Stores the uploaded ``file`` part and swaps it for the ``StoredFile`` before saving;
+    releases a replaced or orphaned stored file; serves ``{id}/download/``."""
+
+    max_body_size = settings.API_MAX_UPLOAD_SIZE
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "download":
+            queryset = queryset.select_related("file")
+        return queryset
+
+    def _store_upload(self, serializer, organization) -> StoredFile | None:
+        upload = serializer.validated_data.get("file")
+        if upload is None:
+            return None
+        stored = stored_file_create(
+            organization=organization, upload=upload, user=self.request.user
+        )
+        serializer.validated_data["file"] = stored
+        return stored
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        if isinstance(data, list) or data.get("file") is None:
+            return super().perform_create(serializer)
+        organization = data["organization"]
+        # Refuse before any bytes are written.
+        self.check_organization_role(organization.pk, "POST")
+        stored = None
+        try:
+            with transaction.atomic():
+                stored = self._store_upload(serializer, organization)
+                super().perform_create(serializer)
+        except BaseException:
+            if stored is not None:
+                stored.file.delete(save=False)
+            raise
+
+    def perform_update(self, serializer):
+        if "file" not in serializer.validated_data:
+            return super().perform_update(serializer)
+        instance = serializer.instance
+        previous_file_id = instance.file_id
+        stored = None
+        try:
+            with transaction.atomic():
+                stored = self._store_upload(serializer, instance.organization)
+                super().perform_update(serializer)
+                if previous_file_id != instance.file_id:
+                    stored_file_release(stored_file_id=previous_file_id)
+        except BaseException:
+            if stored is not None:
+                stored.file.delete(save=False)
+            raise
+
+    def perform_destroy(self, instance):
+        file_id = instance.file_id
+        with transaction.atomic():
+            super().perform_destroy(instance)
+            stored_file_release(stored_file_id=file_id)
+
+    @extend_schema(
+        summary="Download the file",
+        description="The stored file's bytes, as an attachment with its original name.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file."
+            ),
+            404: OpenApiResponse(description="No such object, or it has no file."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        content_negotiation_class=AnyAcceptContentNegotiation,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def download(self, request, pk=None):
+        obj = self.get_object()
+        stored = obj.file
+        if stored is None:
+            raise NotFound("This object has no file.")
+        try:
+            handle = stored.file.open("rb")
+        except FileNotFoundError as exc:
+            raise NotFound("The stored file is missing.") from exc
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=stored.name,
+            content_type=stored.content_type or "application/octet-stream",
+        )
+        if stored.sha256:
+            response["ETag"] = f'"{stored.sha256}"'
+        return response
+
+
+@crud_schema("BMS file", "BMS files")
+class BMSFileViewSet(StoredFileViewSetMixin, ResourceViewSet):
+    """Data files associated with BMS tests. Create with a multipart `file` part."""
+
+    queryset = BMSFile.objects.prefetch_related(projects_prefetch())
+    serializer_class = serializers.BMSFileSerializer
+    filterset_class = filters.BMSFileFilterSet
+    ordering_fields = ["id", *TIMESTAMPS]
+
+
+@crud_schema("DBC file", "DBC files")
+class DBCFileViewSet(StoredFileViewSetMixin, ResourceViewSet):
+    """Configuration files for interpreting BMS data. Create with a multipart `file` part; the
+    file must parse as DBC, and `summary` lists its messages and signals."""
+
+    queryset = DBCFile.objects.prefetch_related(projects_prefetch())
+    serializer_class = serializers.DBCFileSerializer
+    filterset_class = filters.DBCFileFilterSet
+    ordering_fields = ["id", "name", *TIMESTAMPS]
+
+
+@crud_schema("model version", "model versions")
+class ModelVersionViewSet(StoredFileViewSetMixin, ResourceViewSet):
+    """A version of a battery model; a file may be attached at create or later."""
+
+    queryset = ModelVersion.objects.select_related("created_by").prefetch_related(
+        projects_prefetch()
+    )
+    serializer_class = serializers.ModelVersionSerializer
+    filterset_class = filters.ModelVersionFilterSet
+    ordering_fields = ["id", "version", *TIMESTAMPS]
