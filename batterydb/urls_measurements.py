@@ -1,3 +1,17 @@
-"""BatteryDB measurements routes."""
+"""BatteryDB measurement routes under ``/api/v2/``: EIS data, BMS results and the EIS test
+report. Included ahead of the resources, so ``eis/tests/report/`` wins over
+``eis/tests/{id}/``."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from batterydb.views.measurements import BMSResultViewSet, EISDataViewSet, EISTestReportView
+
+router = SimpleRouter()
+router.register("eis/data", EISDataViewSet, basename="batterydb-eis-data")
+router.register("bms/results", BMSResultViewSet, basename="batterydb-bms-result")
+
+urlpatterns = [
+    path("eis/tests/report/", EISTestReportView.as_view(), name="batterydb-eis-test-report"),
+    *router.urls,
+]

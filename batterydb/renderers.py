@@ -1,0 +1,42 @@
+"""Renderers of the BatteryDB measurement endpoints: orjson for JSON, and CSV for reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import orjson
+from drf_orjson_renderer.renderers import ORJSONRenderer
+from rest_framework.renderers import BaseRenderer
+
+
+class MeasurementJSONRenderer(ORJSONRenderer):
+    """orjson, with UTC datetimes ending in ``Z`` as DRF's own fields write them."""
+
+    options = orjson.OPT_UTC_Z
+
+
+class CSVRenderer(BaseRenderer):
+    """``text/csv`` (``?format=csv``): a header row, then one line per object.
+
+    The data is a list of flat objects (or an error object, written as one row); the columns
+    are the keys of the first object, unless the view puts ``csv_header`` in the renderer
+    context. Nulls are empty cells."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        rows = data if isinstance(data, list) else [data]
+        header = (renderer_context or {}).get("csv_header")
+        if header is None:
+            header = list(rows[0]) if rows else []
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if row.get(name) is None else row.get(name) for name in header])
+        return buffer.getvalue().encode(self.charset)

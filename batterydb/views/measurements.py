@@ -1,0 +1,507 @@
+"""EIS data and BMS results (``eis/data/``, ``bms/results/``) and the EIS test report.
+
+These are the big tables, so the views are DRF views (authentication, organization scoping,
+filters, pagination, the browsable API) with two shortcuts:
+
+* lists render rows straight from ``values_list`` tuples turned into dicts and orjson, never a
+  serializer per row; a page costs a constant number of queries whatever its size, and
+  following ``next`` (a keyset cursor) costs the same at the millionth row as at the first;
+* writes take a JSON list of up to 10,000 rows (or one object, JSON or form), validate it as a
+  whole in one loop (``batterydb.validators``) and write it in one transaction
+  (``batterydb.services.ingest``): binary COPY on PostgreSQL with ``Prefer: return=minimal``.
+
+Duplicate points (a point is ``(test, frequency, parameter)`` or ``(bms_test, timestamp,
+parameter)``) are refused with a 400 naming them, unless the client asks for
+``?on_conflict=replace`` (or sends ``Prefer: resolution=merge-duplicates``): then the stored
+points get the new values, keeping their ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from itertools import repeat
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Model, QuerySet
+from django.db.models.query import ValuesListIterable
+from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from batterydb.filters import BMSResultFilterSet, EISDataFilterSet
+from batterydb.models import BMSResult, BMSTest, EISData, EISTest
+from batterydb.renderers import CSVRenderer, MeasurementJSONRenderer
+from batterydb.serializers.measurements import (
+    BMS_RESULT_FIELDS,
+    EIS_DATA_FIELDS,
+    BMSResultSerializer,
+    BulkCreatedSerializer,
+    EISDataSerializer,
+    EISTestReportRowSerializer,
+)
+from batterydb.services.ingest import (
+    ConcurrentChange,
+    DuplicatePoints,
+    IngestResult,
+    bms_results_ingest,
+    eis_data_ingest,
+)
+from batterydb.services.report import MAX_REPORT_TESTS, UnknownTests, eis_test_report
+from batterydb.validators import (
+    BMS_ROW,
+    EIS_ROW,
+    MAX_BIGINT,
+    RowSpec,
+    clean_bms_rows,
+    clean_eis_rows,
+    coerce_form_row,
+    duplicate_errors,
+    item_test_ids,
+    resolve_tests,
+)
+from core.tenancy import (
+    OrganizationScopedViewSetMixin,
+    is_staff,
+    organization_roles,
+    scope_queryset,
+)
+from core.viewsets import prefers_minimal
+
+MAX_ROWS_PER_REQUEST = 10_000
+MAX_PAGE_SIZE = 10_000
+MAX_ERRORS_LISTED = 1000
+ON_CONFLICT_PARAM = "on_conflict"
+ON_CONFLICT_CHOICES = ("error", "replace")
+MERGE_DUPLICATES = "resolution=merge-duplicates"
+
+
+# --- reading: rows as dicts straight from the database ------------------------------------------
+def _dict_rows_iterable(names: tuple[str, ...]) -> type[ValuesListIterable]:
+    """A ``values_list`` iterable yielding ``dict(zip(names, row))`` for each row."""
+
+    class DictRowsIterable(ValuesListIterable):
+        def __iter__(self):
+            return map(dict, map(zip, repeat(names), super().__iter__()))
+
+    return DictRowsIterable
+
+
+def wire_rows(queryset: QuerySet, columns: tuple[str, ...], names: tuple[str, ...]) -> QuerySet:
+    """The queryset as dicts with the wire ``names``, read as tuples of ``columns``.
+
+    It stays a queryset (filters, slicing and ``count()`` still work, so the pagination and
+    its keyset cursor do), but each row costs a ``zip`` instead of a model instance and a
+    serializer."""
+    rows = queryset.values_list(*columns)
+    rows._iterable_class = _dict_rows_iterable(names)
+    return rows
+
+
+def _prefers(request, preference: str) -> bool:
+    header = request.headers.get("Prefer", "")
+    return preference in {part.strip().lower().replace(" ", "") for part in header.split(",")}
+
+
+def _batch_schema(serializer_class, name: str) -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(
+        component_name=name,
+        serializers=[serializer_class, serializer_class(many=True)],
+        resource_type_field_name=None,
+        many=False,
+    )
+
+
+WRITE_PARAMETERS = [
+    OpenApiParameter(
+        ON_CONFLICT_PARAM,
+        str,
+        enum=list(ON_CONFLICT_CHOICES),
+        description=(
+            "What to do with points already stored: `error` (default: a 400 naming them, "
+            "nothing written) or `replace` (they get the new values and keep their ids). "
+            "`Prefer: resolution=merge-duplicates` is the same as `replace`."
+        ),
+    ),
+    OpenApiParameter(
+        "Prefer",
+        str,
+        location=OpenApiParameter.HEADER,
+        description=(
+            '`return=minimal` answers `{"created": n}` instead of the rows (and takes the '
+            "fastest write path); `resolution=merge-duplicates` replaces stored points."
+        ),
+    ),
+]
+
+
+class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet):
+    """List, bulk create, retrieve, update and delete measurement rows of tests.
+
+    Subclasses declare the model, the test model, the row spec, the wire fields and the
+    validation and ingestion functions."""
+
+    test_model: type[Model]
+    row_spec: RowSpec
+    columns: tuple[str, ...]  # values_list columns, in wire order
+    wire_names: tuple[str, ...]  # the wire names of those columns
+    clean_rows: Callable[[list], tuple[list, dict]]
+    ingest: Callable[..., IngestResult]
+
+    renderer_classes = [MeasurementJSONRenderer, BrowsableAPIRenderer]
+    max_page_size = MAX_PAGE_SIZE
+    max_body_size = settings.API_MAX_BULK_BODY_SIZE
+    bulk_max_items = MAX_ROWS_PER_REQUEST
+    ordering = ["id"]
+
+    # --- reads ---------------------------------------------------------------------------------
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = wire_rows(queryset, self.columns, self.wire_names)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(page)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.to_wire(self.get_object()))
+
+    def to_wire(self, obj: Model) -> dict:
+        return {
+            name: getattr(obj, column)
+            for column, name in zip(self.columns, self.wire_names, strict=True)
+        }
+
+    # --- bulk create ---------------------------------------------------------------------------
+    def create(self, request, *args, **kwargs):
+        self.check_create_allowed()
+        data = request.data
+        single = not isinstance(data, list)
+        if single:
+            items = [self.single_item(data)]
+        else:
+            items = data
+            if not items:
+                raise exceptions.ValidationError(
+                    {"non_field_errors": ["Expected a non-empty list of rows."]}
+                )
+            if len(items) > self.bulk_max_items:
+                raise exceptions.ValidationError(
+                    {
+                        "non_field_errors": [
+                            f"At most {self.bulk_max_items} rows per request; got {len(items)}. "
+                            "Split the upload into several requests."
+                        ]
+                    }
+                )
+        replace = self.wants_replace(request)
+        returning = not prefers_minimal(request)
+        rows = self.validated_rows(items)
+        try:
+            result = self.ingest(rows=rows, replace=replace, returning=returning)
+        except DuplicatePoints as exc:
+            raise exceptions.ValidationError(self.duplicate_point_errors(exc.indexes)) from exc
+        except ConcurrentChange as exc:
+            raise Conflict() from exc
+        applied = []
+        if replace:
+            applied.append(MERGE_DUPLICATES)
+        if not returning:
+            applied.append("return=minimal")
+            body = {"created": result.created}
+            if replace:
+                body["replaced"] = result.replaced
+        else:
+            names = self.wire_names
+            body = [
+                dict(zip(names, (pk, *row), strict=True))
+                for pk, row in zip(result.ids, rows, strict=True)
+            ]
+            if single:
+                body = body[0]
+        headers = {"Preference-Applied": ", ".join(applied)} if applied else {}
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+    def single_item(self, data) -> dict:
+        if isinstance(data, QueryDict):
+            return coerce_form_row(data, spec=self.row_spec)
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Expected an object or a list of objects."]}
+            )
+        return data
+
+    def wants_replace(self, request) -> bool:
+        value = request.query_params.get(ON_CONFLICT_PARAM)
+        if value is not None and value not in ON_CONFLICT_CHOICES:
+            raise exceptions.ValidationError(
+                {ON_CONFLICT_PARAM: [f"Must be one of: {', '.join(ON_CONFLICT_CHOICES)}."]}
+            )
+        return value == "replace" or _prefers(request, MERGE_DUPLICATES)
+
+    def validated_rows(self, items: list) -> list[tuple]:
+        """The items as database rows ``(organization, test, key, parameter, value)``, or a
+        400 with every bad item's errors by index (403 for a test the user may only read)."""
+        spec = self.row_spec
+        rows, errors = self.clean_rows(items)
+        access = resolve_tests(
+            test_model=self.test_model,
+            rows_test_ids=item_test_ids(items, rows, spec=spec),
+            test_field=spec.test_field,
+            roles=organization_roles(self.request),
+            is_staff=is_staff(self.request),
+            required_role=self.get_required_role("POST"),
+        )
+        if access.forbidden:
+            raise exceptions.PermissionDenied(
+                f"Your role in the organization of {spec.test_field} "
+                f"{', '.join(map(str, access.forbidden[:20]))} does not allow writing."
+            )
+        for index, test_errors in access.errors.items():
+            errors.setdefault(index, {}).update(test_errors)
+        for index, duplicate in duplicate_errors(rows, spec=spec).items():
+            errors.setdefault(index, {}).update(duplicate)
+        if errors:
+            raise exceptions.ValidationError(_listed(errors))
+        organization_of = access.organization_of
+        return [(organization_of[row[0]], *row) for row in rows]
+
+    def duplicate_point_errors(self, indexes: list[int]) -> dict:
+        spec = self.row_spec
+        message = (
+            f"This point ({spec.test_field}, {spec.key_field}, parameter) is already stored. "
+            f"Send ?{ON_CONFLICT_PARAM}=replace to replace stored points."
+        )
+        errors = {str(index): {"non_field_errors": [message]} for index in indexes}
+        return _listed(errors, summary=f"{len(indexes)} rows repeat points already stored.")
+
+    # --- single-row update and delete -------------------------------------------------------------
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        current = {
+            name: value.isoformat() if isinstance(value, dt.datetime) else value
+            for name, value in self.to_wire(instance).items()
+        }
+        item = dict(self.single_item(request.data))
+        for name in ("id", "organization"):
+            if name in item and item[name] == current[name]:
+                del item[name]
+        if partial:
+            item = {**{name: current[name] for name in self.wire_names[2:]}, **item}
+        elif "frequency" in self.wire_names and "frequency" not in item:
+            item["frequency"] = current["frequency"]  # optional: PUT without it keeps it
+        (row,) = self.validated_rows([item])
+        organization_id, *fields = row
+        instance.organization_id = organization_id
+        for column, value in zip(self.columns[2:], fields, strict=True):
+            setattr(instance, column, value)
+        try:
+            with transaction.atomic():
+                instance.save()
+        except IntegrityError as exc:
+            raise exceptions.ValidationError(self.duplicate_point_errors([0])["0"]) from exc
+        return Response(self.to_wire(instance))
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        with transaction.atomic():
+            instance.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The data changed while the batch was written (a test was deleted?). Retry."
+    default_code = "conflict"
+
+
+def _listed(errors: dict[str, dict], summary: str | None = None) -> dict:
+    """Errors by item index in index order, at most ``MAX_ERRORS_LISTED`` of them."""
+    ordered = dict(sorted(errors.items(), key=lambda item: int(item[0]))[:MAX_ERRORS_LISTED])
+    notes = [summary] if summary else []
+    if len(errors) > MAX_ERRORS_LISTED:
+        notes.append(f"{len(errors)} bad rows; the first {MAX_ERRORS_LISTED} are listed.")
+    if notes:
+        ordered["non_field_errors"] = notes
+    return ordered
+
+
+def _measurement_schema(serializer_class, name: str, label: str):
+    batch = _batch_schema(serializer_class, f"{name}Batch")
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {label}",
+            description=(
+                "Ordered by id unless `ordering` says otherwise. `limit` up to 10,000; "
+                "follow `next` (a keyset cursor) to read everything."
+            ),
+        ),
+        create=extend_schema(
+            summary=f"Create {label}, one object or a list of up to 10,000",
+            description=(
+                "A list is validated as a whole and written in one transaction: all rows or "
+                "none. Errors are keyed by the item's index. Unknown fields are refused. "
+                "Numbers must be finite JSON numbers (form bodies may send numeric strings)."
+            ),
+            request={
+                "application/json": batch,
+                "application/x-www-form-urlencoded": serializer_class,
+                "multipart/form-data": serializer_class,
+            },
+            parameters=WRITE_PARAMETERS,
+            responses={
+                201: OpenApiResponse(
+                    PolymorphicProxySerializer(
+                        component_name=f"{name}Created",
+                        serializers=[
+                            serializer_class,
+                            serializer_class(many=True),
+                            BulkCreatedSerializer,
+                        ],
+                        resource_type_field_name=None,
+                        many=False,
+                    ),
+                    description="The created rows, or `{created}` with return=minimal.",
+                ),
+                400: OpenApiResponse(OpenApiTypes.OBJECT, description="Errors by item index."),
+                403: OpenApiResponse(OpenApiTypes.OBJECT, description="Viewer role only."),
+                413: OpenApiResponse(OpenApiTypes.OBJECT, description="Body too large."),
+            },
+            examples=[
+                OpenApiExample(
+                    "Two points",
+                    value=[
+                        {"test": 441, "frequency": 1000.0, "parameter": "z_real", "value": 0.01},
+                        {"test": 441, "frequency": None, "parameter": "ocv", "value": 3.7},
+                    ],
+                    request_only=True,
+                )
+            ]
+            if name == "EISData"
+            else [],
+        ),
+        retrieve=extend_schema(summary=f"Retrieve one of the {label}"),
+        update=extend_schema(summary=f"Replace one of the {label}"),
+        partial_update=extend_schema(summary=f"Update one of the {label}"),
+        destroy=extend_schema(summary=f"Delete one of the {label} (owner role)"),
+    )
+
+
+@_measurement_schema(EISDataSerializer, "EISData", "EIS data points")
+class EISDataViewSet(MeasurementViewSet):
+    """The collection of all EIS test data: ``{id, organization, test, frequency, parameter,
+    value}``, frequency null for OCV and test parameters."""
+
+    queryset = EISData.objects.all()
+    serializer_class = EISDataSerializer
+    filterset_class = EISDataFilterSet
+    ordering_fields = ["id", "test", "frequency", "parameter", "value"]
+    test_model = EISTest
+    row_spec = EIS_ROW
+    columns = ("id", "organization_id", "test_id", "frequency", "parameter", "value")
+    wire_names = EIS_DATA_FIELDS
+    clean_rows = staticmethod(clean_eis_rows)
+    ingest = staticmethod(eis_data_ingest)
+
+
+@_measurement_schema(BMSResultSerializer, "BMSResult", "BMS results")
+class BMSResultViewSet(MeasurementViewSet):
+    """The collection of all BMS test results: ``{id, organization, bms_test, timestamp,
+    parameter, value}``."""
+
+    queryset = BMSResult.objects.all()
+    serializer_class = BMSResultSerializer
+    filterset_class = BMSResultFilterSet
+    ordering_fields = ["id", "bms_test", "timestamp", "parameter", "value"]
+    test_model = BMSTest
+    row_spec = BMS_ROW
+    columns = ("id", "organization_id", "bms_test_id", "timestamp", "parameter", "value")
+    wire_names = BMS_RESULT_FIELDS
+    clean_rows = staticmethod(clean_bms_rows)
+    ingest = staticmethod(bms_results_ingest)
+
+
+# --- the report ----------------------------------------------------------------------------------
+class EISTestReportView(APIView):
+    """``GET eis/tests/report/?test=105&test=104``: the guide's impedance report, one row per
+    test in the requested order, as JSON or CSV (``?format=csv``)."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [MeasurementJSONRenderer, CSVRenderer, BrowsableAPIRenderer]
+    organization_field = "organization"
+
+    @extend_schema(
+        summary="Impedance report of EIS tests",
+        description=(
+            "One row per requested test, in the requested order: `battery_id` (null if the "
+            "test has no battery), then `z_real_0`.. and `z_imag_0`.., one per frequency in "
+            "the order the points were stored. Tests with fewer than 42 frequencies get "
+            "nulls; with more, the columns extend to the largest count. At most "
+            f"{MAX_REPORT_TESTS} tests; unknown tests (or other organizations') are a 404 "
+            "naming them."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "test",
+                {"type": "array", "items": {"type": "integer"}},
+                required=True,
+                explode=True,
+                description="EIS test ids, repeated (`?test=1&test=2`) or comma-separated.",
+            ),
+            OpenApiParameter("format", str, enum=["json", "csv"], description="Output format."),
+        ],
+        responses={
+            (200, "application/json"): EISTestReportRowSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad or too many test ids."),
+            404: OpenApiResponse(OpenApiTypes.OBJECT, description="Unknown tests, named."),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        test_ids = self.requested_tests(request)
+        tests = scope_queryset(EISTest.objects.all(), request, self.organization_field)
+        try:
+            report = eis_test_report(test_ids=test_ids, tests=tests)
+        except UnknownTests as exc:
+            missing = ", ".join(map(str, exc.test_ids[:100]))
+            raise exceptions.NotFound(f"EIS tests not found: {missing}.") from exc
+        return Response(report.rows)
+
+    @staticmethod
+    def requested_tests(request) -> list[int]:
+        values = [
+            part.strip()
+            for value in request.query_params.getlist("test")
+            for part in value.split(",")
+            if part.strip()
+        ]
+        if not values:
+            raise exceptions.ValidationError(
+                {"test": ["Name the tests: ?test=105&test=104 (or ?test=105,104)."]}
+            )
+        bad = [v for v in values if not (v.isdigit() and 0 < int(v) <= MAX_BIGINT)]
+        if bad:
+            raise exceptions.ValidationError(
+                {"test": [f"Test ids must be integers; got {', '.join(bad[:20])}."]}
+            )
+        if len(values) > MAX_REPORT_TESTS:
+            raise exceptions.ValidationError(
+                {"test": [f"At most {MAX_REPORT_TESTS} tests per report; got {len(values)}."]}
+            )
+        return [int(value) for value in values]
