@@ -144,7 +144,13 @@ class DBCFileFactory(factory.django.DjangoModelFactory):
         content_type="application/octet-stream",
     )
     summary = factory.LazyFunction(
-        lambda: {"messages": 2, "signals": 3, "message_names": ["PackStatus", "CellTemps"]}
+        lambda: {
+            "message_count": 2,
+            "signal_count": 3,
+            "nodes": ["BMS"],
+            "message_names": ["PackStatus", "CellTemps"],
+            "message_names_truncated": False,
+        }
     )
 
 
