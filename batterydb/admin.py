@@ -1,0 +1,284 @@
+"""Admin pages for every BatteryDB model.
+
+Foreign keys use autocompletion, so no page loads a whole related table into a select box.
+The measurement tables (EIS data, BMS results) hold millions of rows: their change lists join
+nothing, count at most ``LargeTablePaginator.CAP`` rows (an unfiltered PostgreSQL table is
+estimated from its statistics), never count the whole table twice
+(``show_full_result_count = False``) and offer no filter that has to scan a column.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from batterydb.models import (
+    Battery,
+    BatteryModel,
+    BatteryType,
+    BMSFile,
+    BMSResult,
+    BMSTest,
+    DBCFile,
+    EISData,
+    EISDevice,
+    EISTest,
+    ModelPrediction,
+    ModelVersion,
+    Project,
+    StoredFile,
+)
+
+ORGANIZATION_OWNED = ["organization", "created_at"]
+
+
+class LargeTablePaginator(Paginator):
+    """Counts at most ``CAP`` matching rows; an unfiltered PostgreSQL table is estimated from
+    ``pg_class.reltuples`` instead of being counted."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not queryset.query.where:
+            estimate = _estimated_rows(queryset)
+            if estimate is not None and estimate > self.CAP:
+                return estimate
+        return queryset.order_by()[: self.CAP].count()
+
+
+def _estimated_rows(queryset) -> int | None:
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [queryset.model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+
+
+class OrganizationOwnedAdmin(admin.ModelAdmin):
+    """Shared by the resources: organization autocompletion and newest first by date."""
+
+    autocomplete_fields = ["organization"]
+    list_filter = ["organization"]
+    date_hierarchy = "created_at"
+
+
+class TrackedAdmin(OrganizationOwnedAdmin):
+    autocomplete_fields = ["organization", "projects"]
+
+
+@admin.register(Project)
+class ProjectAdmin(OrganizationOwnedAdmin):
+    list_display = ["id", "name", *ORGANIZATION_OWNED]
+    list_select_related = ["organization"]
+    search_fields = ["name"]
+
+
+@admin.register(StoredFile)
+class StoredFileAdmin(OrganizationOwnedAdmin):
+    list_display = ["id", "name", "size", "content_type", "created_by", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "created_by"]
+    search_fields = ["name", "=sha256"]
+    list_filter = ["content_type", "organization"]
+    autocomplete_fields = ["organization", "created_by"]
+    readonly_fields = ["size", "sha256"]
+
+
+@admin.register(BatteryType)
+class BatteryTypeAdmin(TrackedAdmin):
+    list_display = ["id", "model", "classification", "chemistry", *ORGANIZATION_OWNED]
+    list_select_related = ["organization"]
+    search_fields = ["model", "chemistry", "default_vehicle_make", "default_vehicle_model"]
+    list_filter = ["classification", "chemistry", "organization"]
+    autocomplete_fields = [
+        "organization",
+        "projects",
+        "default_battery_model",
+        "default_battery_model_version",
+    ]
+
+
+@admin.register(Battery)
+class BatteryAdmin(TrackedAdmin):
+    list_display = ["id", "battery_id", "battery_type", "parent", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "battery_type", "parent"]
+    search_fields = ["battery_id"]
+    autocomplete_fields = ["organization", "projects", "battery_type", "parent"]
+
+
+@admin.register(EISDevice)
+class EISDeviceAdmin(TrackedAdmin):
+    list_display = ["id", "device_id", "status", "is_cycler", "software_version"]
+    list_display += ORGANIZATION_OWNED
+    list_select_related = ["organization"]
+    search_fields = ["device_id", "software_version"]
+    list_filter = ["is_cycler", "status", "organization"]
+
+
+@admin.register(EISTest)
+class EISTestAdmin(TrackedAdmin):
+    list_display = ["id", "battery", "device", "status", "completed_at", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "battery", "device"]
+    search_fields = ["=id", "battery__battery_id", "device__device_id"]
+    # Tests number in the millions: no date hierarchy or status filter (both scan the table).
+    list_filter = ["organization"]
+    date_hierarchy = None
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    autocomplete_fields = [
+        "organization",
+        "projects",
+        "battery",
+        "device",
+        "battery_model",
+        "battery_model_version",
+        "created_by",
+    ]
+
+
+def _change_link(model, pk: int | None, label: str):
+    if pk is None:
+        return "-"
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+    return format_html('<a href="{}">{} {}</a>', url, label, pk)
+
+
+class EISParameterFilter(admin.SimpleListFilter):
+    """The usual EIS parameters, without scanning the table for its distinct values."""
+
+    title = "parameter"
+    parameter_name = "parameter"
+    PARAMETERS = ["z_real", "z_imag", "z_mod", "z_phase", "ocv"]
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in self.PARAMETERS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(parameter=self.value()) if self.value() else queryset
+
+
+class MeasurementAdmin(admin.ModelAdmin):
+    """For tables with millions of rows: no joins, capped counts, the organization copied
+    from the test on save (it is not editable)."""
+
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    list_select_related = False
+    list_per_page = 100
+    readonly_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        obj.organization_id = self.test_of(obj).organization_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(EISData)
+class EISDataAdmin(MeasurementAdmin):
+    list_display = ["id", "test_link", "frequency", "parameter", "value"]
+    list_filter = [EISParameterFilter]
+    search_fields = ["=test__id"]
+    search_help_text = "An EIS test id."
+    raw_id_fields = ["test"]
+
+    @admin.display(description="test", ordering="test_id")
+    def test_link(self, obj):
+        return _change_link(EISTest, obj.test_id, "EIS test")
+
+    def test_of(self, obj):
+        return obj.test
+
+
+@admin.register(BMSResult)
+class BMSResultAdmin(MeasurementAdmin):
+    list_display = ["id", "bms_test_link", "timestamp", "parameter", "value"]
+    search_fields = ["=bms_test__id"]
+    search_help_text = "A BMS test id."
+    raw_id_fields = ["bms_test"]
+
+    @admin.display(description="BMS test", ordering="bms_test_id")
+    def bms_test_link(self, obj):
+        return _change_link(BMSTest, obj.bms_test_id, "BMS test")
+
+    def test_of(self, obj):
+        return obj.bms_test
+
+
+@admin.register(DBCFile)
+class DBCFileAdmin(TrackedAdmin):
+    list_display = ["id", "name", "file", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "file"]
+    search_fields = ["name"]
+    autocomplete_fields = ["organization", "projects", "file"]
+
+
+@admin.register(BMSTest)
+class BMSTestAdmin(TrackedAdmin):
+    list_display = ["id", "battery", "device", "status", "cycling_step_number"]
+    list_display += ORGANIZATION_OWNED
+    list_select_related = ["organization", "battery", "device"]
+    search_fields = ["=id", "battery__battery_id", "device__device_id"]
+    list_filter = ["status", "organization"]
+    autocomplete_fields = [
+        "organization",
+        "projects",
+        "battery",
+        "device",
+        "default_dbc",
+        "linked_eis_test",
+    ]
+
+
+@admin.register(BMSFile)
+class BMSFileAdmin(TrackedAdmin):
+    list_display = ["id", "bms_test", "file", "latest_batch", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "bms_test", "file"]
+    search_fields = ["=id", "file__name", "latest_batch"]
+    autocomplete_fields = ["organization", "projects", "bms_test", "file"]
+
+
+@admin.register(BatteryModel)
+class BatteryModelAdmin(TrackedAdmin):
+    list_display = ["id", "name", "created_by", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "created_by"]
+    search_fields = ["name"]
+    autocomplete_fields = ["organization", "projects", "battery_type", "created_by"]
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(TrackedAdmin):
+    list_display = ["id", "battery_model", "version", "file", *ORGANIZATION_OWNED]
+    list_select_related = ["organization", "battery_model", "file"]
+    search_fields = ["version", "battery_model__name"]
+    autocomplete_fields = ["organization", "projects", "battery_model", "file", "created_by"]
+
+
+@admin.register(ModelPrediction)
+class ModelPredictionAdmin(TrackedAdmin):
+    list_display = [
+        "id",
+        "battery_model_version",
+        "test",
+        "soh_prediction",
+        "grading_prediction",
+        *ORGANIZATION_OWNED,
+    ]
+    list_select_related = ["organization", "battery_model_version", "test"]
+    search_fields = ["=id", "=test__id", "grading_prediction"]
+    list_filter = ["grading_prediction", "organization"]
+    autocomplete_fields = [
+        "organization",
+        "projects",
+        "battery_model_version",
+        "test",
+        "created_by",
+    ]

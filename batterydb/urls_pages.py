@@ -1,0 +1,13 @@
+"""BatteryDB web pages, mounted by the root URLs at ``/batterydb/``:
+``path("batterydb/", include("batterydb.urls_pages"))``."""
+
+from django.urls import path
+
+from batterydb import pages
+
+app_name = "batterydb"
+
+urlpatterns = [
+    path("eis-tests/", pages.eis_test_list, name="eis-test-list"),
+    path("eis-tests/<int:pk>/", pages.eis_test_page, name="eis-test-page"),
+]
