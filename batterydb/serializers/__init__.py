@@ -1,1 +1,1 @@
-"""Serializers of BatteryDB: ``resources`` (this module's engineer) and ``measurements``."""
+"""Serializers of BatteryDB: ``resources`` (the CRUD resources) and ``measurements``."""

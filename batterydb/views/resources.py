@@ -54,9 +54,13 @@ def crud_schema(name: str, plural: str):
 
 
 class ResourceViewSet(OrganizationScopedModelViewSet):
-    """Base of the BatteryDB resource viewsets: integer ids, ordering by ``id`` by default."""
+    """Base of the BatteryDB resource viewsets, ordered by ``id`` unless asked otherwise.
 
-    lookup_value_regex = r"\d+"
+    Ids are integers; a detail route does not restrict its pattern to digits (so that the
+    schema shows the id as an integer), which is why nested collections such as
+    ``batteries/types/`` are registered before ``batteries/``.
+    """
+
     ordering = ["id"]
 
 

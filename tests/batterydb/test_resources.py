@@ -637,11 +637,14 @@ def guide_projects(organization_id: int) -> list[dict]:
     return [{"organization": organization_id, "name": f"project{n}"} for n in range(1, 5)]
 
 
-def test_bulk_create_projects_with_the_guides_payload(client_for, organization, member):
-    response = client_for(member).post(
+def test_bulk_create_projects_with_the_guides_payload(organization, member):
+    """As the guide sends it: an API key, a JSON dump of the list, a JSON content type."""
+    _, key = services.api_key_create(user=member, name="bulk")
+    response = APIClient().post(
         PROJECTS_URL,
         data=json.dumps(guide_projects(organization.pk)),
         content_type="application/json",
+        HTTP_AUTHORIZATION=f"User {key}",
     )
     assert response.status_code == 201, response.json()
     assert [row["name"] for row in response.json()] == [f"project{n}" for n in range(1, 5)]
