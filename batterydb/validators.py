@@ -14,7 +14,8 @@ tuples ready for the database. The rules:
 * Unknown keys are refused by name; ``id`` and ``organization`` are refused as read-only
   (the organization of a row is always its test's).
 * A point may appear once per batch: ``(test, frequency, parameter)`` for EIS data and
-  ``(bms_test, timestamp, parameter)`` for BMS results.
+  ``(bms_test, timestamp, parameter)`` for BMS results. That is checked by the write
+  (``batterydb.services.ingest``), only when the database's unique indexes refuse a batch.
 
 :func:`resolve_tests` then checks the referenced tests in one query: a test that does not
 exist or belongs to an organization the user is not in is a 400 on that item's test field; a
@@ -215,6 +216,18 @@ def _bms_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
 
 
 # --- batches (the fast path) ----------------------------------------------------------------------
+def _good_parameter(parameter: str, good: set[str]) -> bool:
+    """Whether ``parameter`` is a valid parameter name; remembers the good ones."""
+    if (
+        0 < len(parameter) <= MAX_PARAMETER_LENGTH
+        and not parameter.isspace()
+        and "\x00" not in parameter
+    ):
+        good.add(parameter)
+        return True
+    return False
+
+
 def clean_eis_rows(items: list) -> tuple[list[tuple | None], dict[str, dict]]:
     """Validate EIS data items: ``(rows, errors)`` with ``rows[i] = (test, frequency,
     parameter, value)``, or None for a bad item, whose errors are keyed by its index (as a
@@ -222,29 +235,32 @@ def clean_eis_rows(items: list) -> tuple[list[tuple | None], dict[str, dict]]:
     rows: list[tuple | None] = []
     errors: dict[str, dict] = {}
     append = rows.append
-    allowed = EIS_ROW.allowed
     isfinite = math.isfinite
+    good: set[str] = set()  # parameter names already checked: a batch repeats a few
     for index, item in enumerate(items):
         if type(item) is not dict:
             errors[str(index)] = {"non_field_errors": [NOT_AN_OBJECT]}
             append(None)
             continue
         # The common case in one expression; anything unusual takes the explanatory path.
-        test = item.get("test")
-        frequency = item.get("frequency")
-        parameter = item.get("parameter")
-        value = item.get("value")
+        get = item.get
+        test = get("test")
+        frequency = get("frequency")
+        parameter = get("parameter")
+        value = get("value")
+        size = len(item)
         if (
             type(test) is int
             and 0 < test <= MAX_BIGINT
-            and (frequency is None or (type(frequency) is float and 0 < frequency < math.inf))
             and type(value) is float
             and isfinite(value)
             and type(parameter) is str
-            and 0 < len(parameter) <= MAX_PARAMETER_LENGTH
-            and not parameter.isspace()
-            and "\x00" not in parameter
-            and item.keys() <= allowed
+            and (parameter in good or _good_parameter(parameter, good))
+            and (
+                # exactly test, frequency, parameter, value (frequency may be absent)
+                (type(frequency) is float and 0.0 < frequency < math.inf and size == 4)
+                or (frequency is None and size == (4 if "frequency" in item else 3))
+            )
         ):
             append((test, frequency, parameter, value))
             continue
@@ -261,19 +277,20 @@ def clean_bms_rows(items: list) -> tuple[list[tuple | None], dict[str, dict]]:
     rows: list[tuple | None] = []
     errors: dict[str, dict] = {}
     append = rows.append
-    allowed = BMS_ROW.allowed
     isfinite = math.isfinite
     fromisoformat = dt.datetime.fromisoformat
     utc = dt.UTC
+    good: set[str] = set()
     for index, item in enumerate(items):
         if type(item) is not dict:
             errors[str(index)] = {"non_field_errors": [NOT_AN_OBJECT]}
             append(None)
             continue
-        test = item.get("bms_test")
-        raw_timestamp = item.get("timestamp")
-        parameter = item.get("parameter")
-        value = item.get("value")
+        get = item.get
+        test = get("bms_test")
+        raw_timestamp = get("timestamp")
+        parameter = get("parameter")
+        value = get("value")
         if (
             type(test) is int
             and 0 < test <= MAX_BIGINT
@@ -281,10 +298,8 @@ def clean_bms_rows(items: list) -> tuple[list[tuple | None], dict[str, dict]]:
             and type(value) is float
             and isfinite(value)
             and type(parameter) is str
-            and 0 < len(parameter) <= MAX_PARAMETER_LENGTH
-            and not parameter.isspace()
-            and "\x00" not in parameter
-            and item.keys() <= allowed
+            and (parameter in good or _good_parameter(parameter, good))
+            and len(item) == 4  # with the four above present: exactly the allowed keys
         ):
             try:
                 timestamp = fromisoformat(raw_timestamp)
@@ -300,29 +315,6 @@ def clean_bms_rows(items: list) -> tuple[list[tuple | None], dict[str, dict]]:
             errors[str(index)] = row_errors
         append(row)
     return rows, errors
-
-
-def duplicate_errors(
-    rows: list[tuple | None], *, spec: RowSpec, limit: int = 100
-) -> dict[str, dict[str, list[str]]]:
-    """Errors for rows repeating an earlier row's point ``(test, key, parameter)``."""
-    seen: dict[tuple, int] = {}
-    errors: dict[str, dict[str, list[str]]] = {}
-    for index, row in enumerate(rows):
-        if row is None:
-            continue
-        point = (row[0], row[1], row[2])
-        first = seen.setdefault(point, index)
-        if first != index:
-            errors[str(index)] = {
-                "non_field_errors": [
-                    f"Duplicate of item {first}: ({spec.test_field}, {spec.key_field}, "
-                    "parameter) must be unique within a batch."
-                ]
-            }
-            if len(errors) >= limit:
-                break
-    return errors
 
 
 def coerce_form_row(data: Mapping, *, spec: RowSpec) -> dict:

@@ -69,7 +69,6 @@ from batterydb.validators import (
     clean_bms_rows,
     clean_eis_rows,
     coerce_form_row,
-    duplicate_errors,
     item_test_ids,
     resolve_tests,
 )
@@ -207,11 +206,13 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
                 )
         replace = self.wants_replace(request)
         returning = not prefers_minimal(request)
-        rows = self.validated_rows(items)
+        rows, organization_of = self.validated_rows(items)
         try:
-            result = self.ingest(rows=rows, replace=replace, returning=returning)
+            result = self.ingest(
+                rows=rows, organization_of=organization_of, replace=replace, returning=returning
+            )
         except DuplicatePoints as exc:
-            raise exceptions.ValidationError(self.duplicate_point_errors(exc.indexes)) from exc
+            raise exceptions.ValidationError(self.duplicate_point_errors(exc)) from exc
         except ConcurrentChange as exc:
             raise Conflict() from exc
         applied = []
@@ -225,7 +226,7 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
         else:
             names = self.wire_names
             body = [
-                dict(zip(names, (pk, *row), strict=True))
+                dict(zip(names, (pk, organization_of[row[0]], *row), strict=True))
                 for pk, row in zip(result.ids, rows, strict=True)
             ]
             if single:
@@ -250,9 +251,11 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
             )
         return value == "replace" or _prefers(request, MERGE_DUPLICATES)
 
-    def validated_rows(self, items: list) -> list[tuple]:
-        """The items as database rows ``(organization, test, key, parameter, value)``, or a
-        400 with every bad item's errors by index (403 for a test the user may only read)."""
+    def validated_rows(self, items: list) -> tuple[list[tuple], dict[int, int]]:
+        """The items as rows ``(test, key, parameter, value)`` with the organization of each
+        test, or a 400 with every bad item's errors by index (403 for a test the user may
+        only read). Points repeated within the batch are left to the write, which finds them
+        only if the database refuses the batch."""
         spec = self.row_spec
         rows, errors = self.clean_rows(items)
         access = resolve_tests(
@@ -270,21 +273,30 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
             )
         for index, test_errors in access.errors.items():
             errors.setdefault(index, {}).update(test_errors)
-        for index, duplicate in duplicate_errors(rows, spec=spec).items():
-            errors.setdefault(index, {}).update(duplicate)
         if errors:
             raise exceptions.ValidationError(_listed(errors))
-        organization_of = access.organization_of
-        return [(organization_of[row[0]], *row) for row in rows]
+        return rows, access.organization_of
 
-    def duplicate_point_errors(self, indexes: list[int]) -> dict:
+    def duplicate_point_errors(self, exc: DuplicatePoints) -> dict:
         spec = self.row_spec
-        message = (
-            f"This point ({spec.test_field}, {spec.key_field}, parameter) is already stored. "
+        point = f"({spec.test_field}, {spec.key_field}, parameter)"
+        errors = {
+            str(index): {
+                "non_field_errors": [
+                    f"Duplicate of item {earlier}: {point} must be unique within a batch."
+                ]
+            }
+            for index, earlier in exc.repeated.items()
+        }
+        stored = (
+            f"This point {point} is already stored. "
             f"Send ?{ON_CONFLICT_PARAM}=replace to replace stored points."
         )
-        errors = {str(index): {"non_field_errors": [message]} for index in indexes}
-        return _listed(errors, summary=f"{len(indexes)} rows repeat points already stored.")
+        errors.update({str(index): {"non_field_errors": [stored]} for index in exc.stored})
+        summary = None
+        if exc.stored:
+            summary = f"{len(exc.stored)} rows repeat points already stored."
+        return _listed(errors, summary=summary)
 
     # --- single-row update and delete -------------------------------------------------------------
     def update(self, request, *args, **kwargs):
@@ -302,16 +314,16 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
             item = {**{name: current[name] for name in self.wire_names[2:]}, **item}
         elif "frequency" in self.wire_names and "frequency" not in item:
             item["frequency"] = current["frequency"]  # optional: PUT without it keeps it
-        (row,) = self.validated_rows([item])
-        organization_id, *fields = row
-        instance.organization_id = organization_id
-        for column, value in zip(self.columns[2:], fields, strict=True):
+        (row,), organization_of = self.validated_rows([item])
+        instance.organization_id = organization_of[row[0]]
+        for column, value in zip(self.columns[2:], row, strict=True):
             setattr(instance, column, value)
         try:
             with transaction.atomic():
                 instance.save()
         except IntegrityError as exc:
-            raise exceptions.ValidationError(self.duplicate_point_errors([0])["0"]) from exc
+            errors = self.duplicate_point_errors(DuplicatePoints(stored=[0]))
+            raise exceptions.ValidationError(errors["0"]) from exc
         return Response(self.to_wire(instance))
 
     def partial_update(self, request, *args, **kwargs):

@@ -296,3 +296,19 @@ def test_following_next_returns_every_row_exactly_once(client_for, member, bms_t
     assert sorted(seen) == expected and len(set(seen)) == 45
     if ordering:
         assert timestamps == sorted(timestamps, reverse=ordering.startswith("-"))
+
+
+def test_minimal_write_keeps_microseconds_and_instants(client_for, member, bms_test):
+    stamps = [
+        "2024-05-01T12:00:00.000001Z",
+        "1999-12-31T23:59:59.999999-05:00",
+        "2024-02-29T00:00:00+14:00",
+    ]
+    body = [
+        {"bms_test": bms_test.pk, "timestamp": s, "parameter": f"cell_{i}", "value": 3.3}
+        for i, s in enumerate(stamps)
+    ]
+    response = post_json(client_for(member), body, prefer="return=minimal")
+    assert response.status_code == 201
+    stored = list(BMSResult.objects.order_by("id").values_list("timestamp", flat=True))
+    assert stored == [dt.datetime.fromisoformat(s) for s in stamps]

@@ -615,3 +615,16 @@ def test_values_round_trip_exactly(client_for, member, eis_test):
     assert post_json(client_for(member), body, prefer="return=minimal").status_code == 201
     results = client_for(member).get(LIST).json()["results"]
     assert [row["value"] for row in results] == values
+
+
+def test_minimal_write_keeps_nulls_and_multibyte_parameters(client_for, member, eis_test):
+    body = [
+        {"test": eis_test.pk, "frequency": None, "parameter": "température", "value": 25.5},
+        {"test": eis_test.pk, "frequency": 0.1, "parameter": "Z_réel_Ω", "value": -0.0},
+        {"test": eis_test.pk, "parameter": "温度", "value": 1e-310},
+    ]
+    response = post_json(client_for(member), body, prefer="return=minimal")
+    assert response.status_code == 201
+    stored = list(EISData.objects.order_by("id").values_list("frequency", "parameter", "value"))
+    assert stored == [(r.get("frequency"), r["parameter"], r["value"]) for r in body]
+    assert all(row.organization_id == eis_test.organization_id for row in EISData.objects.all())
