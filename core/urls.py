@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v2/", include("core.api_urls")),
     path("api/v2/", include("batterydb.urls")),
+    path("batterydb/", include("batterydb.urls_pages")),
     path("passport/", include("passport.urls")),
     path("voltstorage/rest/", include("voltstorage.urls")),
     path("dmlf/", include("dmlf.urls")),
