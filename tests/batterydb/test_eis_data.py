@@ -628,3 +628,37 @@ def test_minimal_write_keeps_nulls_and_multibyte_parameters(client_for, member, 
     stored = list(EISData.objects.order_by("id").values_list("frequency", "parameter", "value"))
     assert stored == [(r.get("frequency"), r["parameter"], r["value"]) for r in body]
     assert all(row.organization_id == eis_test.organization_id for row in EISData.objects.all())
+
+
+def test_the_browsable_api_renders_a_row_and_options_describe_the_fields(
+    client_for, member, eis_test
+):
+    (pk,) = store(eis_test, 1)
+    client = client_for(member)
+    response = client.get(detail(pk), HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"z_real" in response.content
+    options = client.options(LIST).json()
+    assert set(options["actions"]["POST"]) == set(FIELDS)
+
+
+def test_replacing_with_a_point_twice_in_the_batch_is_400(client_for, member, eis_test):
+    row = {"test": eis_test.pk, **ROW}
+    response = post_json(
+        client_for(member), [row, dict(row, value=2.0)], url=LIST + "?on_conflict=replace"
+    )
+    assert response.status_code == 400
+    assert "Duplicate of item 0" in response.json()["1"]["non_field_errors"][0]
+    assert EISData.objects.count() == 0
+
+
+def test_a_write_refused_for_another_reason_is_409(client_for, member, eis_test, monkeypatch):
+    from django.db import IntegrityError
+
+    def refuse(*args, **kwargs):
+        raise IntegrityError("insert or update violates foreign key constraint")
+
+    monkeypatch.setattr(ingest, "_insert", refuse)
+    response = post_json(client_for(member), [{"test": eis_test.pk, **ROW}])
+    assert response.status_code == 409
+    assert EISData.objects.count() == 0
