@@ -662,3 +662,26 @@ def test_a_write_refused_for_another_reason_is_409(client_for, member, eis_test,
     response = post_json(client_for(member), [{"test": eis_test.pk, **ROW}])
     assert response.status_code == 409
     assert EISData.objects.count() == 0
+
+
+@pytest.mark.parametrize("prefer", ["return=minimal", None])
+def test_a_bulk_write_costs_the_same_queries_for_10_or_1000_rows(
+    client_for, member, organization, prefer
+):
+    from django.test.utils import CaptureQueriesContext
+
+    tests = [EISTestFactory(organization=organization) for _ in range(2)]
+    client = client_for(member)
+    counts = []
+    for test, n in zip(tests, (10, 1000), strict=True):
+        body = [
+            {"test": test.pk, "frequency": float(i + 1), "parameter": "z_real", "value": 0.5}
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert post_json(client, body, prefer=prefer).status_code == 201
+        counts.append(len(queries))
+    if connection.vendor == "postgresql" or prefer:
+        assert counts[0] == counts[1]
+    else:  # bulk_create on SQLite: one INSERT per 999 parameters
+        assert counts[1] - counts[0] == math.ceil(1000 * 5 / 999) - 1
