@@ -1,0 +1,12 @@
+"""The platform's URLs plus bench-only endpoints under ``/bench/``."""
+
+from django.urls import include, path
+
+from bench.views import AuthView, NoAuthView, plain_view
+
+urlpatterns = [
+    path("bench/plain/", plain_view, name="bench-plain"),
+    path("bench/drf/", NoAuthView.as_view(), name="bench-drf"),
+    path("bench/drf-auth/", AuthView.as_view(), name="bench-drf-auth"),
+    path("", include("core.urls")),
+]

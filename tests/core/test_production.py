@@ -1,0 +1,528 @@
+"""The production shape for real, and how the settings follow the environment.
+
+Live tests (``-m live``) start gunicorn (WSGI, with ``deploy/gunicorn.conf.py``) and uvicorn
+(ASGI) as subprocesses on loopback ports, against pytest-django's test database on PostgreSQL
+and against Redis. They need ``DATABASE_URL`` and ``REDIS_URL``:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/platform REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/pytest tests/core/test_production.py
+
+The settings tests import ``core.settings`` in fresh interpreters under different environments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import jwt_for
+from tests.factories import UserFactory
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+START_TIMEOUT = 60  # seconds for a server to answer /healthz
+STOP_TIMEOUT = 20  # seconds for a graceful stop before SIGKILL
+
+# What the proxy says of a request that reached it over HTTPS (honoured with
+# DJANGO_BEHIND_PROXY=1, ignored otherwise).
+AS_HTTPS = {"X-Forwarded-Proto": "https"}
+
+LIVE_REASON = (
+    "live production test: set DATABASE_URL (PostgreSQL) and REDIS_URL; without Redis the "
+    "in-memory channel layer cannot carry a broadcast from one process to another"
+)
+live = pytest.mark.live
+needs_services = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")), reason=LIVE_REASON
+)
+
+
+# --- Settings switching (no services needed) -------------------------------------------------
+
+SETTINGS_FILE = PROJECT_DIR / "core" / "settings.py"
+
+# Prints what the environment switches, as JSON, from a fresh interpreter.
+SETTINGS_PROBE = """
+import json
+from core import settings as s
+
+db = s.DATABASES["default"]
+layer = s.CHANNEL_LAYERS["default"]
+cache = s.CACHES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"],
+    "name": str(db["NAME"]),
+    "host": db.get("HOST"),
+    "port": db.get("PORT"),
+    "user": db.get("USER"),
+    "conn_max_age": db["CONN_MAX_AGE"],
+    "conn_health_checks": db.get("CONN_HEALTH_CHECKS"),
+    "options": db.get("OPTIONS", {}),
+    "channel_layer": layer["BACKEND"],
+    "channel_hosts": layer.get("CONFIG", {}).get("hosts"),
+    "cache": cache["BACKEND"],
+    "cache_location": cache.get("LOCATION"),
+    "debug": s.DEBUG,
+    "proxy_ssl_header": getattr(s, "SECURE_PROXY_SSL_HEADER", None),
+    "use_x_forwarded_host": getattr(s, "USE_X_FORWARDED_HOST", False),
+}))
+"""
+
+
+def settings_env_vars() -> list[str]:
+    """Every environment variable ``core/settings.py`` reads."""
+    source = SETTINGS_FILE.read_text()
+    readers = r"(?:env_bool|env_int|env_list|os\.environ\.get|os\.getenv)"
+    return sorted(set(re.findall(readers + r"""\(\s*["']([A-Z0-9_]+)["']""", source)))
+
+
+def load_settings(**env: str) -> dict:
+    """Import ``core.settings`` in a subprocess with only ``env`` among the variables it reads."""
+    clean = {k: v for k, v in os.environ.items() if k not in settings_env_vars()}
+    clean.pop("DJANGO_SETTINGS_MODULE", None)
+    clean["DJANGO_SECRET_KEY"] = "settings-probe-" + "x" * 50
+    clean.update(env)
+    completed = subprocess.run(
+        [PYTHON, "-c", SETTINGS_PROBE],
+        env=clean,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def test_settings_read_some_environment_variables():
+    names = settings_env_vars()
+    assert {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG"} <= set(names)
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    example = (PROJECT_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M))
+    missing = sorted(set(settings_env_vars()) - listed)
+    assert not missing, f".env.example does not list {missing}"
+
+
+def test_settings_without_services_use_sqlite_memory_layer_and_locmem_cache(tmp_path):
+    sqlite_path = tmp_path / "probe.sqlite3"
+
+    values = load_settings(SQLITE_PATH=str(sqlite_path))
+
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(sqlite_path)
+    assert values["conn_max_age"] == 0
+    assert values["conn_health_checks"] is True
+    assert values["channel_layer"] == "channels.layers.InMemoryChannelLayer"
+    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["debug"] is False
+    assert values["proxy_ssl_header"] is None
+
+
+def test_settings_with_database_url_use_postgresql_with_the_pool():
+    values = load_settings(DATABASE_URL="postgres://alice:s3cret@db.example.org:5433/platform")
+
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert (values["name"], values["host"], values["port"], values["user"]) == (
+        "platform",
+        "db.example.org",
+        5433,
+        "alice",
+    )
+    assert values["conn_max_age"] == 0
+    assert values["conn_health_checks"] is True
+    assert values["options"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10}
+    # The database alone does not switch the channel layer or the cache.
+    assert values["channel_layer"] == "channels.layers.InMemoryChannelLayer"
+    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_settings_pool_sizes_come_from_the_environment():
+    values = load_settings(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/platform",
+        DATABASE_POOL_MIN_SIZE="1",
+        DATABASE_POOL_MAX_SIZE="4",
+        DATABASE_POOL_TIMEOUT="3",
+    )
+
+    assert values["options"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 3}
+
+
+def test_settings_with_redis_url_use_redis_channel_layer_and_cache():
+    url = "redis://cache.example.org:6380/2"
+
+    values = load_settings(REDIS_URL=url)
+
+    assert values["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert values["channel_hosts"] == [url]
+    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache_location"] == url
+    assert values["engine"] == "django.db.backends.sqlite3"
+
+
+def test_settings_behind_proxy_trust_forwarded_proto_and_host():
+    values = load_settings(DJANGO_BEHIND_PROXY="1")
+
+    assert values["proxy_ssl_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["use_x_forwarded_host"] is True
+
+
+# --- Live: real servers against PostgreSQL and Redis ------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def running_server(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """Start a server in its own process group, wait for /healthz, always stop it."""
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=PROJECT_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base_url = f"http://{HOST}:{port}"
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"{argv[2]} exited with {process.returncode}:\n{log_tail(log)}")
+                with contextlib.suppress(httpx.HTTPError):
+                    ready = httpx.get(f"{base_url}/healthz", headers=AS_HTTPS, timeout=2)
+                    if ready.status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{argv[2]} not healthy in {START_TIMEOUT}s:\n{log_tail(log)}")
+                time.sleep(0.2)
+            yield base_url
+        finally:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(10)
+
+
+@pytest.fixture
+def live_env(transactional_db) -> dict[str, str]:
+    """The environment of the server processes: production settings on the test database
+    (committed data, thanks to ``transactional_db``) and the configured Redis."""
+    if connection.vendor != "postgresql":
+        pytest.skip("live production test: DATABASE_URL must point at PostgreSQL")
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    test_database = connection.settings_dict["NAME"]
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "core.settings",
+            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{test_database}")),
+            "REDIS_URL": os.environ["REDIS_URL"],
+            # Tokens minted in this process must verify in the servers.
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DATABASE_POOL_MIN_SIZE": "1",
+            "DATABASE_POOL_MAX_SIZE": "4",
+            "WEB_CONCURRENCY": "2",
+        }
+    )
+    return env
+
+
+def gunicorn(env: dict[str, str], log: Path):
+    """gunicorn with the production config file, as the web service runs it."""
+    port = free_port()
+    argv = [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "core.wsgi:application",
+        "--config",
+        str(PROJECT_DIR / "deploy" / "gunicorn.conf.py"),
+        f"--bind={HOST}:{port}",
+    ]
+    return running_server(argv, env, port, log)
+
+
+def uvicorn(env: dict[str, str], log: Path):
+    """uvicorn as the ws service runs it."""
+    port = free_port()
+    argv = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "core.asgi:application",
+        f"--host={HOST}",
+        f"--port={port}",
+        "--workers=1",
+        "--lifespan=off",
+        "--no-access-log",
+        "--timeout-graceful-shutdown=5",
+    ]
+    return running_server(argv, env, port, log)
+
+
+@pytest.fixture
+def gunicorn_url(live_env, tmp_path) -> Iterator[str]:
+    with gunicorn(live_env, tmp_path / "gunicorn.log") as url:
+        yield url
+
+
+@pytest.fixture
+def uvicorn_url(live_env, tmp_path) -> Iterator[str]:
+    with uvicorn(live_env, tmp_path / "uvicorn.log") as url:
+        yield url
+
+
+def websocket_url(base_url: str, query: str = "") -> str:
+    url = base_url.replace("http://", "ws://", 1) + "/ws/platform/"
+    return f"{url}?{query}" if query else url
+
+
+@live
+@needs_services
+def test_gunicorn_serves_health_and_jwt_api_on_postgresql_and_redis(gunicorn_url):
+    user = UserFactory(username="live-rest")
+
+    health = httpx.get(f"{gunicorn_url}/healthz", timeout=10)
+    me = httpx.get(
+        f"{gunicorn_url}/api/v2/users/me/",
+        headers={"Authorization": f"Bearer {jwt_for(user)}"},
+        timeout=10,
+    )
+    anonymous = httpx.get(f"{gunicorn_url}/api/v2/users/me/", timeout=10)
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == "live-rest"
+    assert anonymous.status_code == 401
+
+
+async def _receive_json(sock, timeout: float) -> dict:
+    return json.loads(await asyncio.wait_for(sock.recv(), timeout))
+
+
+async def _hello_then_broadcast(url: str, env: dict[str, str]) -> tuple[dict, dict, str]:
+    from websockets.asyncio.client import connect
+
+    async with connect(url, origin=f"http://{HOST}", open_timeout=10, close_timeout=5) as sock:
+        hello = await _receive_json(sock, 10)
+        command = await asyncio.to_thread(
+            subprocess.run,
+            [PYTHON, "manage.py", "broadcast", '{"hello": "world"}'],
+            env=env,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert command.returncode == 0, command.stderr
+        # Other runs may share this Redis: skip their messages, wait a few seconds for ours.
+        expected = {"type": "message", "message": {"hello": "world"}}
+        deadline = time.monotonic() + 5
+        while True:
+            frame = await _receive_json(sock, max(0.1, deadline - time.monotonic()))
+            if frame == expected:
+                return hello, frame, command.stdout
+
+
+@live
+@needs_services
+def test_broadcast_from_another_process_reaches_a_socket_on_uvicorn(uvicorn_url, live_env):
+    pytest.importorskip("websockets")
+    user = UserFactory(username="live-socket")
+    url = websocket_url(uvicorn_url, f"token={jwt_for(user)}")
+
+    hello, message, stdout = asyncio.run(asyncio.wait_for(_hello_then_broadcast(url, live_env), 90))
+
+    assert hello == {"type": "hello", "user": "live-socket"}
+    assert message == {"type": "message", "message": {"hello": "world"}}
+    assert stdout.strip() == "sent"
+
+
+async def _handshake_status(url: str) -> int:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    try:
+        async with connect(url, origin=f"http://{HOST}", open_timeout=10, close_timeout=5):
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+@live
+@needs_services
+@pytest.mark.parametrize("query", ["", "token=not-a-jwt"], ids=["no-credential", "bad-token"])
+def test_socket_without_valid_credential_is_refused(uvicorn_url, query):
+    pytest.importorskip("websockets")
+
+    status = asyncio.run(asyncio.wait_for(_handshake_status(websocket_url(uvicorn_url, query)), 30))
+
+    assert status == 403
+
+
+# --- Live: the proxy of docker-compose (deploy/nginx.conf) in front of both servers -----------
+
+
+def nginx_config(tmp_path: Path, proxy_port: int, web_url: str, ws_url: str) -> Path:
+    """deploy/nginx.conf with the compose service names and paths replaced by local ones."""
+    site = (PROJECT_DIR / "deploy" / "nginx.conf").read_text()
+    replacements = {
+        "server web:8000 resolve;": f"server {urlsplit(web_url).netloc};",
+        "server ws:8001 resolve;": f"server {urlsplit(ws_url).netloc};",
+        "listen 8000;": f"listen {HOST}:{proxy_port};",
+        "/var/log/nginx/access.log": str(tmp_path / "access.log"),
+    }
+    for old, new in replacements.items():
+        assert old in site, f"deploy/nginx.conf no longer contains {old!r}"
+        site = site.replace(old, new)
+    temp = tmp_path / "nginx-temp"
+    temp.mkdir()
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"""
+        daemon off;
+        pid {tmp_path / "nginx.pid"};
+        error_log {tmp_path / "error.log"} warn;
+        events {{ worker_connections 128; }}
+        http {{
+            client_body_temp_path {temp / "body"};
+            proxy_temp_path {temp / "proxy"};
+            fastcgi_temp_path {temp / "fastcgi"};
+            uwsgi_temp_path {temp / "uwsgi"};
+            scgi_temp_path {temp / "scgi"};
+            {site}
+        }}
+        """
+    )
+    return config
+
+
+@contextlib.contextmanager
+def running_nginx(config: Path, port: int, log: Path) -> Iterator[str]:
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            ["nginx", "-e", str(log), "-c", str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base_url = f"http://{HOST}:{port}"
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"nginx exited with {process.returncode}:\n{log_tail(log)}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base_url}/proxy-healthz", timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"nginx not ready in {START_TIMEOUT}s:\n{log_tail(log)}")
+                time.sleep(0.2)
+            yield base_url
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGQUIT)  # graceful, as docker stops nginx
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(10)
+
+
+def upstreams_by_path(access_log: Path) -> dict[str, set[str]]:
+    """{path: {upstream address}} from the proxy's access log."""
+    routes: dict[str, set[str]] = {}
+    for line in access_log.read_text().splitlines():
+        match = re.search(r'"[A-Z]+ (\S+) HTTP/[\d.]+".* upstream=(\S+)', line)
+        if match:
+            routes.setdefault(match.group(1), set()).add(match.group(2))
+    return routes
+
+
+@live
+@needs_services
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_proxy_routes_rest_to_gunicorn_and_sockets_to_uvicorn(live_env, tmp_path):
+    pytest.importorskip("websockets")
+    user = UserFactory(username="live-proxy")
+    token = jwt_for(user)
+    env = {**live_env, "DJANGO_BEHIND_PROXY": "1", "DJANGO_SECURE_SSL_REDIRECT": "1"}
+    proxy_port = free_port()
+    with contextlib.ExitStack() as stack:
+        web_url = stack.enter_context(gunicorn(env, tmp_path / "gunicorn.log"))
+        ws_url = stack.enter_context(uvicorn(env, tmp_path / "uvicorn.log"))
+        config = nginx_config(tmp_path, proxy_port, web_url, ws_url)
+        proxy_url = stack.enter_context(running_nginx(config, proxy_port, tmp_path / "nginx.log"))
+
+        plain_http = httpx.get(f"{proxy_url}/healthz", timeout=10)
+        health = httpx.get(f"{proxy_url}/healthz", headers=AS_HTTPS, timeout=10)
+        me = httpx.get(
+            f"{proxy_url}/api/v2/users/me/",
+            headers={**AS_HTTPS, "Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        socket_url = websocket_url(proxy_url, f"token={token}")
+        hello, message, _ = asyncio.run(
+            asyncio.wait_for(_hello_then_broadcast(socket_url, env), 90)
+        )
+
+    # TLS ends before the proxy: a plain-HTTP request is redirected, a forwarded HTTPS one is
+    # served, with the client's Host (Django refuses nginx's upstream name).
+    assert plain_http.status_code == 301
+    assert plain_http.headers["location"] == "https://127.0.0.1/healthz"
+    assert health.status_code == 200, health.text
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == "live-proxy"
+    assert hello == {"type": "hello", "user": "live-proxy"}
+    assert message == {"type": "message", "message": {"hello": "world"}}
+    routes = upstreams_by_path(tmp_path / "access.log")
+    assert routes["/api/v2/users/me/"] == {urlsplit(web_url).netloc}
+    assert routes["/ws/platform/"] == {urlsplit(ws_url).netloc}
+    # Tokens in query strings stay out of the access log.
+    assert "token=" not in (tmp_path / "access.log").read_text()
