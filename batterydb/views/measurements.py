@@ -19,6 +19,7 @@ points get the new values, keeping their ids.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from itertools import repeat
 
@@ -89,6 +90,7 @@ MERGE_DUPLICATES = "resolution=merge-duplicates"
 
 
 # --- reading: rows as dicts straight from the database ------------------------------------------
+@functools.cache
 def _dict_rows_iterable(names: tuple[str, ...]) -> type[ValuesListIterable]:
     """A ``values_list`` iterable yielding ``dict(zip(names, row))`` for each row."""
 
