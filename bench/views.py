@@ -1,5 +1,6 @@
 """Trivial endpoints that isolate the cost of each layer: Django, DRF, DRF authentication."""
 
+from django.db import connection
 from django.http import JsonResponse
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -20,6 +21,20 @@ class NoAuthView(APIView):
     permission_classes = []
 
     def get(self, request):
+        return Response(PAYLOAD)
+
+
+class NoAuthDatabaseView(APIView):
+    """A DRF view with no authentication that runs one trivial query, as every real endpoint
+    touches the database: the baseline for the cost of verifying a credential."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
         return Response(PAYLOAD)
 
 
