@@ -524,7 +524,7 @@ def run(args: argparse.Namespace, env: dict[str, str], database_url: str) -> lis
                 f"(d) page ms, pages 2-11 vs last 10 of {walk['pages']}",
                 f"{walk['start_ms']:.1f} / {walk['end_ms']:.1f}",
                 f"{plain_end:.1f}",
-                "plain at offset ~1M",
+                f"plain at offset {total - 2 * LIST_LIMIT:,}",
             ]
         )
 
