@@ -193,6 +193,10 @@ class EISData(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        # A copy of the test's organization, which the test's own foreign key already
+        # guarantees; a database constraint here would be checked again on every row of a
+        # bulk COPY. Deleting an organization still cascades (Django's collector).
+        db_constraint=False,
         editable=False,
         help_text="The test's organization, copied at ingestion.",
     )
@@ -278,6 +282,10 @@ class BMSResult(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        # A copy of the test's organization, which the test's own foreign key already
+        # guarantees; a database constraint here would be checked again on every row of a
+        # bulk COPY. Deleting an organization still cascades (Django's collector).
+        db_constraint=False,
         editable=False,
         help_text="The test's organization, copied at ingestion.",
     )

@@ -60,11 +60,21 @@ def has_role(request, organization_id: int | None, required: str) -> bool:
 
 
 def scope_queryset(queryset: QuerySet, request, organization_field: str) -> QuerySet:
-    """Limit ``queryset`` to the organizations of the requesting user (staff see all)."""
+    """Limit ``queryset`` to the organizations of the requesting user (staff see all).
+
+    When the user's roles have not been read yet in this request, the memberships go into
+    the query as a subquery rather than costing a round trip of their own."""
     if is_staff(request):
         return queryset
     lookup = f"{organization_field}__in" if organization_field else "pk__in"
-    return queryset.filter(**{lookup: list(organization_roles(request))})
+    django_request = getattr(request, "_request", request)
+    roles = getattr(django_request, "_organization_roles", None)
+    if roles is not None:
+        return queryset.filter(**{lookup: list(roles)})
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    memberships = Membership.objects.filter(user_id=user_id).values("organization_id")
+    return queryset.filter(**{lookup: memberships})
 
 
 def organization_id_of(obj: Model, organization_field: str = "organization") -> int | None:

@@ -175,7 +175,7 @@ def test_query_count_does_not_depend_on_the_number_of_tests(
     for test in tests:
         load(test, frequencies=FREQUENCIES[:5])
     client = client_for(viewer)
-    # JWT user, roles, tests with their battery, the aggregate of the data.
-    with django_assert_num_queries(4):
+    # JWT user, tests with their battery (memberships as a subquery), the data.
+    with django_assert_num_queries(3):
         response = get_report(client, [t.pk for t in tests])
     assert len(response.json()) == n
