@@ -40,11 +40,7 @@ class UserAPIKeyAuthentication(authentication.BaseAuthentication):
                 "Malformed API key: expected 'Authorization: User <prefix>.<secret>'.",
                 code="api_key_malformed",
             )
-        api_key = (
-            UserAPIKey.objects.select_related("user").filter(prefix=prefix).first()
-            if len(prefix) <= 8
-            else None
-        )
+        api_key = UserAPIKey.objects.get_with_user(prefix) if len(prefix) <= 8 else None
         if api_key is None or not api_key.is_valid(key):
             raise exceptions.AuthenticationFailed("Unknown API key.", code="api_key_unknown")
         if api_key.revoked:

@@ -177,3 +177,15 @@ def test_session_writes_need_csrf(member):
     response = client.patch(ME, {"first_name": "X"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_api_key_user_is_a_complete_user_with_aware_datetimes(member):
+    api_key, key = services.api_key_create(
+        user=member, name="laptop", expiry_date=timezone.now() + dt.timedelta(days=3)
+    )
+    found = UserAPIKey.objects.get_with_user(api_key.prefix)
+    assert found.pk == api_key.pk and found.is_valid(key)
+    assert found.user == member and found.user.email == member.email
+    assert timezone.is_aware(found.user.date_joined)
+    assert timezone.is_aware(found.expiry_date)
+    assert UserAPIKey.objects.get_with_user("nothing") is None
