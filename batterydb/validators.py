@@ -175,17 +175,19 @@ def _eis_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
     parameter = item.get("parameter")
     if "parameter" in item and (messages := _parameter_errors(parameter)):
         errors["parameter"] = messages
-    value = item.get("value")
+    value = None
     if "value" in item:
-        if value is None:
-            errors["value"] = [NOT_NULL]
-        else:
-            value, messages = _number(value)
-            if messages:
-                errors["value"] = messages
+        value, messages = _value(item["value"])
+        if messages:
+            errors["value"] = messages
     if errors:
         return None, errors
     return (test, frequency, parameter, value), {}
+
+
+def _value(value) -> tuple[float | None, list[str]]:
+    """A row's ``value``: a finite number, never null."""
+    return (None, [NOT_NULL]) if value is None else _number(value)
 
 
 def _bms_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
@@ -202,14 +204,11 @@ def _bms_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
     parameter = item.get("parameter")
     if "parameter" in item and (messages := _parameter_errors(parameter)):
         errors["parameter"] = messages
-    value = item.get("value")
+    value = None
     if "value" in item:
-        if value is None:
-            errors["value"] = [NOT_NULL]
-        else:
-            value, messages = _number(value)
-            if messages:
-                errors["value"] = messages
+        value, messages = _value(item["value"])
+        if messages:
+            errors["value"] = messages
     if errors:
         return None, errors
     return (test, timestamp, parameter, value), {}
