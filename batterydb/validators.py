@@ -159,19 +159,18 @@ def _key_errors(item: dict, spec: RowSpec) -> dict[str, list[str]]:
     return errors
 
 
-def _eis_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
-    """``(test, frequency, parameter, value)`` or the row's errors."""
-    errors = _key_errors(item, EIS_ROW)
-    test = item.get("test")
-    if "test" in item and (messages := _test_errors(test)):
-        errors["test"] = messages
-    frequency = item.get("frequency")
-    if frequency is not None:
-        frequency, messages = _number(frequency)
-        if not messages and not frequency > 0:
-            messages = [NOT_POSITIVE]
-        if messages:
-            errors["frequency"] = messages
+def _measurement_row(
+    item: dict, *, keys, test_key: str, point_key: str, parse_point
+) -> tuple[tuple | None, dict[str, list[str]]]:
+    """``(test, point, parameter, value)`` or the row's errors; ``point`` is the frequency of
+    EIS data or the timestamp of BMS results, read by ``parse_point``."""
+    errors = _key_errors(item, keys)
+    test = item.get(test_key)
+    if test_key in item and (messages := _test_errors(test)):
+        errors[test_key] = messages
+    point, messages = parse_point(item)
+    if messages:
+        errors[point_key] = messages
     parameter = item.get("parameter")
     if "parameter" in item and (messages := _parameter_errors(parameter)):
         errors["parameter"] = messages
@@ -182,7 +181,23 @@ def _eis_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
             errors["value"] = messages
     if errors:
         return None, errors
-    return (test, frequency, parameter, value), {}
+    return (test, point, parameter, value), {}
+
+
+def _frequency(item: dict) -> tuple[float | None, list[str]]:
+    """An EIS row's ``frequency``: null, or a positive finite number."""
+    frequency = item.get("frequency")
+    if frequency is None:
+        return None, []
+    frequency, messages = _number(frequency)
+    if not messages and not frequency > 0:
+        messages = [NOT_POSITIVE]
+    return frequency, messages
+
+
+def _timestamp(item: dict):
+    """A BMS row's ``timestamp`` (its absence is reported as a missing key)."""
+    return parse_timestamp(item["timestamp"]) if "timestamp" in item else (None, [])
 
 
 def _value(value) -> tuple[float | None, list[str]]:
@@ -190,28 +205,18 @@ def _value(value) -> tuple[float | None, list[str]]:
     return (None, [NOT_NULL]) if value is None else _number(value)
 
 
+def _eis_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
+    """``(test, frequency, parameter, value)`` or the row's errors."""
+    return _measurement_row(
+        item, keys=EIS_ROW, test_key="test", point_key="frequency", parse_point=_frequency
+    )
+
+
 def _bms_row(item: dict) -> tuple[tuple | None, dict[str, list[str]]]:
     """``(bms_test, timestamp, parameter, value)`` or the row's errors."""
-    errors = _key_errors(item, BMS_ROW)
-    test = item.get("bms_test")
-    if "bms_test" in item and (messages := _test_errors(test)):
-        errors["bms_test"] = messages
-    timestamp = None
-    if "timestamp" in item:
-        timestamp, messages = parse_timestamp(item["timestamp"])
-        if messages:
-            errors["timestamp"] = messages
-    parameter = item.get("parameter")
-    if "parameter" in item and (messages := _parameter_errors(parameter)):
-        errors["parameter"] = messages
-    value = None
-    if "value" in item:
-        value, messages = _value(item["value"])
-        if messages:
-            errors["value"] = messages
-    if errors:
-        return None, errors
-    return (test, timestamp, parameter, value), {}
+    return _measurement_row(
+        item, keys=BMS_ROW, test_key="bms_test", point_key="timestamp", parse_point=_timestamp
+    )
 
 
 # --- batches (the fast path) ----------------------------------------------------------------------
