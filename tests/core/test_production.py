@@ -204,8 +204,20 @@ def log_tail(path: Path, lines: int = 30) -> str:
 
 
 @contextlib.contextmanager
-def running_server(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    """Start a server in its own process group, wait for /healthz, always stop it."""
+def running_server(
+    argv: list[str],
+    env: dict[str, str] | None,
+    port: int,
+    log: Path,
+    *,
+    name: str | None = None,
+    ready_path: str = "/healthz",
+    ready_headers: dict[str, str] | None = AS_HTTPS,
+    stop_signal: int = signal.SIGTERM,
+) -> Iterator[str]:
+    """Start a server in its own process group, wait until ``ready_path`` answers 200,
+    always stop it (``stop_signal`` to the group, then SIGKILL)."""
+    name = name or argv[2]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             argv,
@@ -221,19 +233,19 @@ def running_server(argv: list[str], env: dict[str, str], port: int, log: Path) -
             deadline = time.monotonic() + START_TIMEOUT
             while True:
                 if process.poll() is not None:
-                    pytest.fail(f"{argv[2]} exited with {process.returncode}:\n{log_tail(log)}")
+                    pytest.fail(f"{name} exited with {process.returncode}:\n{log_tail(log)}")
                 with contextlib.suppress(httpx.HTTPError):
-                    ready = httpx.get(f"{base_url}/healthz", headers=AS_HTTPS, timeout=2)
+                    ready = httpx.get(f"{base_url}{ready_path}", headers=ready_headers, timeout=2)
                     if ready.status_code == 200:
                         break
                 if time.monotonic() > deadline:
-                    pytest.fail(f"{argv[2]} not healthy in {START_TIMEOUT}s:\n{log_tail(log)}")
+                    pytest.fail(f"{name} not ready in {START_TIMEOUT}s:\n{log_tail(log)}")
                 time.sleep(0.2)
             yield base_url
         finally:
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+                    os.killpg(process.pid, stop_signal)
                 try:
                     process.wait(STOP_TIMEOUT)
                 except subprocess.TimeoutExpired:
@@ -441,38 +453,18 @@ def nginx_config(tmp_path: Path, proxy_port: int, web_url: str, ws_url: str) -> 
     return config
 
 
-@contextlib.contextmanager
-def running_nginx(config: Path, port: int, log: Path) -> Iterator[str]:
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            ["nginx", "-e", str(log), "-c", str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            base_url = f"http://{HOST}:{port}"
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"nginx exited with {process.returncode}:\n{log_tail(log)}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base_url}/proxy-healthz", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(f"nginx not ready in {START_TIMEOUT}s:\n{log_tail(log)}")
-                time.sleep(0.2)
-            yield base_url
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGQUIT)  # graceful, as docker stops nginx
-                try:
-                    process.wait(STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(10)
+def running_nginx(config: Path, port: int, log: Path):
+    """nginx in front of the servers; stopped gracefully (SIGQUIT), as docker stops it."""
+    return running_server(
+        ["nginx", "-e", str(log), "-c", str(config)],
+        None,
+        port,
+        log,
+        name="nginx",
+        ready_path="/proxy-healthz",
+        ready_headers=None,
+        stop_signal=signal.SIGQUIT,
+    )
 
 
 def upstreams_by_path(access_log: Path) -> dict[str, set[str]]:
