@@ -7,16 +7,17 @@ from rest_framework.filters import OrderingFilter
 
 
 class StableOrderingFilter(OrderingFilter):
-    """``?ordering=`` that always ends in ``id``, so pages never repeat or skip rows."""
+    """``?ordering=`` that always ends in the primary key, so pages never repeat or skip rows."""
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
-        if not any(term.lstrip("-") in ("id", "pk") for term in ordering):
-            ordering.append("id")
+        pk_names = {"pk", queryset.model._meta.pk.name, queryset.model._meta.pk.attname}
+        if not any(isinstance(t, str) and t.lstrip("-") in pk_names for t in ordering):
+            ordering.append("pk")
         return ordering
 
     def get_default_ordering(self, view):
-        return getattr(view, "ordering", None) or ["id"]
+        return getattr(view, "ordering", None) or ["pk"]
 
     def filter_queryset(self, request, queryset, view):
         return queryset.order_by(*self.get_ordering(request, queryset, view))

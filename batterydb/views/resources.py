@@ -108,7 +108,7 @@ class EISDeviceViewSet(ResourceViewSet):
     queryset = EISDevice.objects.prefetch_related(projects_prefetch())
     serializer_class = serializers.EISDeviceSerializer
     filterset_class = filters.EISDeviceFilterSet
-    ordering_fields = ["id", "device_id", "status", *TIMESTAMPS]
+    ordering_fields = ["id", "device_id", "status", "build_date", *TIMESTAMPS]
 
 
 @crud_schema("EIS test", "EIS tests")
@@ -118,7 +118,7 @@ class EISTestViewSet(ResourceViewSet):
     queryset = EISTest.objects.select_related("created_by").prefetch_related(projects_prefetch())
     serializer_class = serializers.EISTestSerializer
     filterset_class = filters.EISTestFilterSet
-    ordering_fields = ["id", "status", "completed_at", *TIMESTAMPS]
+    ordering_fields = ["id", "status", "completed_at", "battery", "device", *TIMESTAMPS]
 
 
 @crud_schema("BMS test", "BMS tests")

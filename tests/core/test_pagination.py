@@ -109,3 +109,15 @@ def test_last_page_has_no_next(client_for, member, many_organizations):
     body = client_for(member).get(URL, {"limit": 1000, "offset": 1000}).json()
     assert len(body["results"]) == 10
     assert body["next"] is None
+
+
+@pytest.mark.parametrize("offset", [str(2**63), str(2**63 - 1), "99999999999999999999999", "-1"])
+def test_an_offset_beyond_the_database_range_is_400(client_for, member, offset):
+    response = client_for(member).get(URL, {"offset": offset})
+    assert response.status_code == 400
+    assert "offset" in response.json()
+
+
+def test_a_huge_offset_within_range_is_an_empty_page(client_for, member, many_organizations):
+    body = client_for(member).get(URL, {"offset": 2**62}).json()
+    assert body["results"] == [] and body["next"] is None
