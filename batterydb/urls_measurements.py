@@ -3,15 +3,17 @@ report. Included ahead of the resources, so ``eis/tests/report/`` wins over
 ``eis/tests/{id}/``."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from batterydb.views.measurements import BMSResultViewSet, EISDataViewSet, EISTestReportView
+from core.routers import OptionalSlashRouter, optional_slash
 
-router = SimpleRouter()
+router = OptionalSlashRouter()
 router.register("eis/data", EISDataViewSet, basename="batterydb-eis-data")
 router.register("bms/results", BMSResultViewSet, basename="batterydb-bms-result")
 
-urlpatterns = [
-    path("eis/tests/report/", EISTestReportView.as_view(), name="batterydb-eis-test-report"),
-    *router.urls,
-]
+urlpatterns = optional_slash(
+    [
+        path("eis/tests/report/", EISTestReportView.as_view(), name="batterydb-eis-test-report"),
+        *router.urls,
+    ]
+)

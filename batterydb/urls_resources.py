@@ -6,8 +6,6 @@ the nested collections (``batteries/types/``, ``models/versions/``,
 otherwise look like.
 """
 
-from rest_framework.routers import SimpleRouter
-
 from batterydb.views.files import BMSFileViewSet, DBCFileViewSet, ModelVersionViewSet
 from batterydb.views.resources import (
     BatteryModelViewSet,
@@ -19,8 +17,9 @@ from batterydb.views.resources import (
     ModelPredictionViewSet,
     ProjectViewSet,
 )
+from core.routers import OptionalSlashRouter
 
-router = SimpleRouter()
+router = OptionalSlashRouter()
 router.register("projects", ProjectViewSet, basename="batterydb-project")
 router.register("types/batteries", BatteryTypeViewSet, basename="batterydb-battery-type")
 router.register("batteries/types", BatteryTypeViewSet, basename="batterydb-battery-type-alias")

@@ -2,11 +2,11 @@
 ahead of the BatteryDB router, where its contract lists them."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from core.routers import OptionalSlashRouter, optional_slash
 from core.views import MembershipViewSet, OrganizationViewSet, UserViewSet
 
-router = SimpleRouter()
+router = OptionalSlashRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("users", UserViewSet, basename="user")
 
@@ -15,16 +15,18 @@ member_detail = MembershipViewSet.as_view(
     {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 )
 
-urlpatterns = [
-    path(
-        "organizations/<int:organization_pk>/members/",
-        member_list,
-        name="organization-member-list",
-    ),
-    path(
-        "organizations/<int:organization_pk>/members/<int:user_id>/",
-        member_detail,
-        name="organization-member-detail",
-    ),
-    *router.urls,
-]
+urlpatterns = optional_slash(
+    [
+        path(
+            "organizations/<int:organization_pk>/members/",
+            member_list,
+            name="organization-member-list",
+        ),
+        path(
+            "organizations/<int:organization_pk>/members/<int:user_id>/",
+            member_detail,
+            name="organization-member-detail",
+        ),
+        *router.urls,
+    ]
+)

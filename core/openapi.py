@@ -59,3 +59,14 @@ class QueryTokenJWTScheme(OpenApiAuthenticationExtension):
             "name": "token",
             "description": "A JWT in the `token` query parameter.",
         }
+
+
+def drop_slashless_copies(endpoints):
+    """Document each route once, in its named form: the slash-less copies that
+    ``core.routers.optional_slash`` adds are left out of the schema."""
+    slashed = {(path, method) for path, _regex, method, _callback in endpoints}
+    return [
+        (path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+        if path.endswith("/") or (path + "/", method) not in slashed
+    ]

@@ -34,6 +34,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core.routers import canonical_uri
+
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 2**63 - 1
@@ -247,7 +249,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     def get_next_link(self):
         if not self.has_next:
             return None
-        url = self.request.build_absolute_uri()
+        url = canonical_uri(self.request)
         url = replace_query_param(url, self.limit_query_param, self.limit)
         url = replace_query_param(url, self.offset_query_param, self.offset + self.limit)
         if self.keys is None:
@@ -257,8 +259,13 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return replace_query_param(url, self.cursor_query_param, self.encode_cursor(values))
 
     def get_previous_link(self):
-        link = super().get_previous_link()
-        return remove_query_param(link, self.cursor_query_param) if link else None
+        if self.offset <= 0:
+            return None
+        url = replace_query_param(canonical_uri(self.request), self.limit_query_param, self.limit)
+        url = remove_query_param(url, self.cursor_query_param)
+        if self.offset - self.limit <= 0:
+            return remove_query_param(url, self.offset_query_param)
+        return replace_query_param(url, self.offset_query_param, self.offset - self.limit)
 
     def get_paginated_response(self, data):
         return Response(

@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": None,
+    "PREPROCESSING_HOOKS": ["core.openapi.drop_slashless_copies"],
     "TAGS": [
         {"name": "platform", "description": "Tokens, health and the platform itself."},
         {"name": "batterydb", "description": "ReJoule BatteryDB REST API v2, at `/api/v2/`."},
