@@ -1,9 +1,11 @@
-"""Request-level guards for the APIs: body size limits and JSON error pages."""
+"""Request-level guards for the APIs: body size limits, JSON error pages, throttled answers."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.shortcuts import render
+from rest_framework.exceptions import Throttled
 
 from core.exceptions import is_api_path, json_error, request_too_large_message
 
@@ -59,6 +61,34 @@ class JSONErrorMiddleware:
         if isinstance(exception, RequestDataTooBig) and is_api_path(request.path):
             return json_error(413, request_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         return None
+
+
+class ThrottledPageMiddleware:
+    """Answers a ``Throttled`` raised outside DRF's views (a login lockout raised by the
+    authentication backend under the site's and the admin's login forms) with a 429 and
+    ``Retry-After``: JSON ``{"detail"}`` under the API prefixes, the site's page elsewhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Throttled):
+            return None
+        if is_api_path(request.path):
+            response = json_error(429, str(exception.detail))
+        else:
+            response = render(
+                request,
+                "core/too_many_attempts.html",
+                {"detail": str(exception.detail), "wait": exception.wait},
+                status=429,
+            )
+        if exception.wait is not None:
+            response["Retry-After"] = str(int(exception.wait))
+        return response
 
 
 _DETAILS = {

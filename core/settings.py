@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
+    "core.middleware.ThrottledPageMiddleware",
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -289,3 +290,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# --- Brute-force protection and throttles (core.throttling) -----------------------------------
+# Failed logins are counted per account and client address together, per account alone and
+# per address alone, in windows of LOGIN_FAILURE_WINDOW_SECONDS; reaching a limit locks that
+# key for LOGIN_LOCKOUT_SECONDS (429 with Retry-After, the password is not checked).
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_ACCOUNT_FAILURES = env_int("LOGIN_MAX_ACCOUNT_FAILURES", 20)
+LOGIN_MAX_ADDRESS_FAILURES = env_int("LOGIN_MAX_ADDRESS_FAILURES", 100)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+# Requests per client address to the other credential endpoints ("N/s", "N/min", "N/hour").
+THROTTLE_RATES = {
+    "token_refresh": os.environ.get("THROTTLE_TOKEN_REFRESH_RATE") or "60/min",
+}
+# Counted in this cache (Redis with REDIS_URL); when it fails, each process counts alone and
+# tries the cache again after THROTTLE_CACHE_RETRY_SECONDS.
+THROTTLE_CACHE = "default"
+THROTTLE_CACHE_RETRY_SECONDS = env_int("THROTTLE_CACHE_RETRY_SECONDS", 30)
+# Proxies in front of the servers that append the client's address to X-Forwarded-For
+# (deploy/nginx.conf: 1). 0 ignores the header: the client is REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)

@@ -11,7 +11,9 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
+from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
 
 from core import services
@@ -31,6 +33,7 @@ from core.tenancy import (
     organization_roles,
     scope_queryset,
 )
+from core.throttling import TokenRefreshRateThrottle
 
 
 @extend_schema_view(
@@ -187,11 +190,30 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
-    """Exchange a username or email and a password for an access and a refresh JWT."""
+    """Exchange a username or email and a password for an access and a refresh JWT.
+
+    Failed attempts lock the account and address for a while (429 with ``Retry-After``,
+    raised by the authentication backend: see ``core.throttling``)."""
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's, with the refresh token of a deleted user a 401 like an inactive user's
+    (simplejwt 5.5 lets its ``DoesNotExist`` through as a 500)."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as exc:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from exc
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
-    """Exchange a refresh JWT for a new access JWT."""
+    """Exchange a refresh JWT for a new access JWT; limited per client address (429)."""
+
+    serializer_class = TokenRefreshSerializer
+    throttle_classes = [TokenRefreshRateThrottle]
 
 
 def healthz(request):

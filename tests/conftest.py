@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core import throttling
 from core.models import Membership
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
@@ -27,6 +31,33 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Every test starts with an empty cache and no throttle counts (the shared ones in the
+    cache, and the per-process fallback), and ends leaving none behind."""
+    throttling.counters.reset()
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+    throttling.counters.reset()
+    for alias in settings.CACHES:
+        # A test may have pointed the cache at a server that is down.
+        with contextlib.suppress(Exception):
+            caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def _generous_login_limits(settings):
+    """Tests that log in many times, or fail to on purpose, are not locked out.
+
+    The lockout tests (tests/core/test_throttling.py) set the limits they test.
+    """
+    settings.LOGIN_MAX_FAILURES = 1000
+    settings.LOGIN_MAX_ACCOUNT_FAILURES = 1000
+    settings.LOGIN_MAX_ADDRESS_FAILURES = 1000
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "token_refresh": "1000/min"}
 
 
 def jwt_for(user) -> str:
