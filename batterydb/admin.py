@@ -4,16 +4,14 @@ Foreign keys use autocompletion, so no page loads a whole related table into a s
 The measurement tables (EIS data, BMS results) hold millions of rows: their change lists join
 nothing, count at most ``LargeTablePaginator.CAP`` rows (an unfiltered PostgreSQL table is
 estimated from its statistics), never count the whole table twice
-(``show_full_result_count = False``) and offer no filter that has to scan a column.
+(``show_full_result_count = False``) and offer no filter that has to scan a column. An
+object's organization is read-only once it exists (``core.admin.OrganizationOwnedAdmin``).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.paginator import Paginator
-from django.db import connections
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from batterydb.models import (
@@ -32,45 +30,9 @@ from batterydb.models import (
     Project,
     StoredFile,
 )
+from core.admin import LargeTablePaginator, OrganizationOwnedAdmin
 
 ORGANIZATION_OWNED = ["organization", "created_at"]
-
-
-class LargeTablePaginator(Paginator):
-    """Counts at most ``CAP`` matching rows; an unfiltered PostgreSQL table is estimated from
-    ``pg_class.reltuples`` instead of being counted."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if not queryset.query.where:
-            estimate = _estimated_rows(queryset)
-            if estimate is not None and estimate > self.CAP:
-                return estimate
-        return queryset.order_by()[: self.CAP].count()
-
-
-def _estimated_rows(queryset) -> int | None:
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-            [queryset.model._meta.db_table],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
-
-
-class OrganizationOwnedAdmin(admin.ModelAdmin):
-    """Shared by the resources: organization autocompletion and newest first by date."""
-
-    autocomplete_fields = ["organization"]
-    list_filter = ["organization"]
-    date_hierarchy = "created_at"
 
 
 class TrackedAdmin(OrganizationOwnedAdmin):

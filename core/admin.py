@@ -1,7 +1,12 @@
-"""Admin pages for users, organizations, memberships and API keys."""
+"""Admin pages for users, organizations, memberships and API keys, and the bases every app's
+admin uses: organization-owned objects (organization read-only after create) and a paginator
+for tables with millions of rows."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from core.models import Membership, Organization, User, UserAPIKey
@@ -47,3 +52,48 @@ class UserAPIKeyAdmin(APIKeyModelAdmin):
     search_fields = [*APIKeyModelAdmin.search_fields, "user__username", "user__email"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+
+
+class OrganizationOwnedAdmin(admin.ModelAdmin):
+    """Base of the admin of objects that belong to an organization: autocompletion and a
+    filter by organization, which is read-only once the object exists (it never moves: rows
+    elsewhere copy it)."""
+
+    autocomplete_fields = ["organization"]
+    list_filter = ["organization"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and "organization" not in fields:
+            fields.append("organization")
+        return fields
+
+
+class LargeTablePaginator(Paginator):
+    """For change lists of tables with millions of rows: counts at most ``CAP`` matching rows;
+    an unfiltered PostgreSQL table is estimated from ``pg_class.reltuples`` instead."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not queryset.query.where:
+            estimate = _estimated_rows(queryset)
+            if estimate is not None and estimate > self.CAP:
+                return estimate
+        return queryset.order_by()[: self.CAP].count()
+
+
+def _estimated_rows(queryset) -> int | None:
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [queryset.model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None

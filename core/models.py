@@ -93,11 +93,19 @@ class Membership(models.Model):
         return cls.RANK.get(role, 0)
 
 
+class OrganizationChangeError(ValueError):
+    """An object's organization was changed after create; it never moves."""
+
+
 class OrganizationOwnedModel(models.Model):
     """Base of every object that belongs to an organization.
 
     ``organization_field`` is the lookup path to the organization; ``core.tenancy`` uses it
     to scope querysets and to check that foreign keys stay inside one organization.
+
+    The organization is fixed after create, everywhere (the API refuses a change, the admin
+    shows it read-only, and ``save()`` refuses one): rows elsewhere copy it (the measurement
+    rows of a test carry their test's organization), and a copy must never go stale.
     """
 
     organization_field = "organization"
@@ -114,6 +122,22 @@ class OrganizationOwnedModel(models.Model):
     class Meta:
         abstract = True
         ordering = ["id"]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_organization_id = instance.__dict__.get("organization_id")
+        return instance
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_organization_id", None)
+        if loaded is not None and self.organization_id != loaded:
+            raise OrganizationChangeError(
+                f"{self._meta.verbose_name} {self.pk}: the organization cannot change after "
+                f"create ({loaded} -> {self.organization_id})."
+            )
+        super().save(*args, **kwargs)
+        self._loaded_organization_id = self.organization_id
 
 
 class UserAPIKeyManager(BaseAPIKeyManager):
