@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class BatterydbConfig(AppConfig):
     name = "batterydb"
     verbose_name = "BatteryDB"
+
+    def ready(self) -> None:
+        from batterydb import signals
+
+        signals.connect()

@@ -1,4 +1,5 @@
-"""Uploaded files: storing them with their checksum, parsing DBC files, releasing old ones."""
+"""Uploaded files: storing them with their checksum, parsing DBC files, releasing old ones
+and removing their bytes once their row is deleted."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from batterydb.models import BMSFile, DBCFile, ModelVersion, StoredFile
+from batterydb.models import StoredFile
 from core.models import Organization, User
 
 DBC_SUMMARY_MAX_NAMES = 100
@@ -63,29 +64,44 @@ def stored_file_create(
     return stored
 
 
-def stored_file_release(*, stored_file_id: int | None) -> bool:
-    """Delete a stored file no BMS file, DBC file or model version refers to any more.
+def stored_file_references() -> list:
+    """The foreign keys to ``StoredFile`` (BMS files, DBC files, model versions, and any model
+    that comes to refer to stored files)."""
+    return [
+        relation.field
+        for relation in StoredFile._meta.get_fields(include_hidden=True)
+        if relation.auto_created and not relation.concrete and relation.is_relation
+    ]
 
-    The row goes now, the bytes once the transaction commits. Returns whether it was deleted.
-    """
-    if stored_file_id is None:
-        return False
-    in_use = (
-        BMSFile.objects.filter(file_id=stored_file_id).exists()
-        or DBCFile.objects.filter(file_id=stored_file_id).exists()
-        or ModelVersion.objects.filter(file_id=stored_file_id).exists()
+
+def stored_file_in_use(*, stored_file_id: int) -> bool:
+    """Whether any row still refers to the stored file."""
+    return any(
+        field.model._base_manager.filter(**{field.attname: stored_file_id}).exists()
+        for field in stored_file_references()
     )
-    if in_use:
+
+
+def stored_file_release(*, stored_file_id: int | None) -> bool:
+    """Delete a stored file no row refers to any more (a replaced file, or the file of a
+    deleted BMS file, DBC file or model version).
+
+    The row goes now, the bytes once the transaction commits (the ``post_delete`` receiver in
+    ``batterydb.signals``). Returns whether it was deleted."""
+    if stored_file_id is None or stored_file_in_use(stored_file_id=stored_file_id):
         return False
-    stored = StoredFile.objects.filter(pk=stored_file_id).first()
-    if stored is None:
-        return False
-    storage, path = stored.file.storage, stored.file.name
-    with transaction.atomic():
-        stored.delete()
-        if path:
-            transaction.on_commit(lambda: storage.delete(path))
-    return True
+    deleted, _ = StoredFile.objects.filter(pk=stored_file_id).delete()
+    return bool(deleted)
+
+
+def stored_file_bytes_delete_on_commit(
+    *, stored_file: StoredFile, using: str | None = None
+) -> None:
+    """Remove a deleted stored file's bytes from the storage once the transaction commits
+    (never if it rolls back); a storage error is logged, not raised."""
+    storage, name = stored_file.file.storage, stored_file.file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)
 
 
 def _decode_dbc(raw: bytes) -> str:

@@ -1,11 +1,15 @@
 """The resources that carry an uploaded file: BMS files, DBC files and model versions.
 
 A multipart ``file`` part is stored as a ``StoredFile`` before the resource is saved, in the
-same transaction; ``{id}/download/`` streams it back as an attachment. Request bodies may be
-as large as ``API_MAX_UPLOAD_SIZE`` (the core middleware answers 413 above it).
+same transaction; ``{id}/download/`` streams it back as an ``application/octet-stream``
+attachment. A deleted resource releases its stored file (the row at once, the bytes after the
+commit: ``batterydb.signals``). Request bodies may be as large as ``API_MAX_UPLOAD_SIZE`` (the
+core middleware answers 413 above it).
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +26,17 @@ from batterydb.serializers import resources as serializers
 from batterydb.services.files import stored_file_create, stored_file_release
 from batterydb.views.resources import TIMESTAMPS, ResourceViewSet, crud_schema, projects_prefetch
 
+DOWNLOAD_CONTENT_TYPE = "application/octet-stream"
+
+
+def download_filename(name: str) -> str:
+    """The stored name without control characters or path separators, for
+    ``Content-Disposition`` (which quotes or percent-encodes the rest)."""
+    cleaned = "".join(
+        "_" if ch in "/\\" else ch for ch in name if unicodedata.category(ch)[0] != "C"
+    )
+    return cleaned.strip(" .") or "download"
+
 
 class AnyAcceptContentNegotiation(BaseContentNegotiation):
     """For downloads: any ``Accept`` gets the file; errors are still rendered as JSON."""
@@ -35,7 +50,8 @@ class AnyAcceptContentNegotiation(BaseContentNegotiation):
 
 class StoredFileViewSetMixin:
     """Stores the uploaded ``file`` part and swaps it for the ``StoredFile`` before saving;
-    releases a replaced or orphaned stored file; serves ``{id}/download/``."""
+    releases a replaced stored file; serves ``{id}/download/``. (A deleted resource releases
+    its file through ``batterydb.signals``.)"""
 
     max_body_size = settings.API_MAX_UPLOAD_SIZE
 
@@ -89,15 +105,12 @@ class StoredFileViewSetMixin:
                 stored.file.delete(save=False)
             raise
 
-    def perform_destroy(self, instance):
-        file_id = instance.file_id
-        with transaction.atomic():
-            super().perform_destroy(instance)
-            stored_file_release(stored_file_id=file_id)
-
     @extend_schema(
         summary="Download the file",
-        description="The stored file's bytes, as an attachment with its original name.",
+        description=(
+            "The stored file's bytes, as an attachment with its original name, always as "
+            "`application/octet-stream` (never the type the uploader claimed)."
+        ),
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The file."
@@ -121,12 +134,15 @@ class StoredFileViewSetMixin:
             handle = stored.file.open("rb")
         except FileNotFoundError as exc:
             raise NotFound("The stored file is missing.") from exc
+        # Whatever the uploader claimed (text/html, image/svg+xml...), a browser must neither
+        # render the bytes in the site's origin nor guess a type for them.
         response = FileResponse(
             handle,
             as_attachment=True,
-            filename=stored.name,
-            content_type=stored.content_type or "application/octet-stream",
+            filename=download_filename(stored.name),
+            content_type=DOWNLOAD_CONTENT_TYPE,
         )
+        response["X-Content-Type-Options"] = "nosniff"
         if stored.sha256:
             response["ETag"] = f'"{stored.sha256}"'
         return response

@@ -80,7 +80,8 @@ def test_download_round_trips_the_bytes_as_an_attachment(
     response = client_for(viewer).get(data["download"])
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="run-1.csv"'
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
     assert int(response["Content-Length"]) == len(CONTENT)
     assert response["ETag"] == f'"{hashlib.sha256(CONTENT).hexdigest()}"'
     assert downloaded(response) == CONTENT
@@ -105,6 +106,55 @@ def test_a_non_ascii_file_name_survives_the_download(client_for, organization, m
     response = client.get(data["download"])
     assert f"filename*=utf-8''{quote(name)}" in response["Content-Disposition"]
     assert response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("page.html", "text/html"),
+        ("drawing.svg", "image/svg+xml"),
+        ("script.js", "application/javascript"),
+    ],
+)
+def test_a_file_uploaded_as_active_content_downloads_as_an_inert_attachment(
+    client_for, organization, member, viewer, bms_test, name, content_type
+):
+    content = b"<html><script>alert(document.cookie)</script></html>"
+    upload = SimpleUploadedFile(name, content, content_type=content_type)
+    data = post_bms_file(client_for(member), organization, bms_test, file=upload).json()
+    assert StoredFile.objects.get().content_type == content_type  # kept, but not served
+    response = client_for(viewer).get(data["download"])
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert downloaded(response) == content
+
+
+def test_every_file_resource_downloads_as_octet_stream(client_for, organization, member):
+    dbc = f.DBCFileFactory(organization=organization)
+    version = f.ModelVersionFactory(
+        organization=organization,
+        file=f.StoredFileFactory(organization=organization, content_type="text/html"),
+    )
+    client = client_for(member)
+    for url in (
+        reverse("batterydb-dbc-file-download", args=[dbc.pk]),
+        reverse("batterydb-model-version-download", args=[version.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_control_characters_never_reach_the_download_header(client_for, organization, member):
+    stored = f.StoredFileFactory(organization=organization, name="run\r\nSet-Cookie: x=1.csv")
+    bms_file = f.BMSFileFactory(organization=organization, file=stored)
+    response = client_for(member).get(reverse("batterydb-bms-file-download", args=[bms_file.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="runSet-Cookie: x=1.csv"'
+    assert "Set-Cookie" not in response.headers
 
 
 def test_a_client_path_in_the_file_name_is_dropped(client_for, organization, member, bms_test):
