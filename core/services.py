@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from core.deletion import organization_delete_everything
 from core.models import Membership, Organization, User, UserAPIKey
 
 PLATFORM_GROUP = "platform"
@@ -21,6 +22,15 @@ def organization_create(*, name: str, owner: User) -> Organization:
     organization = Organization.objects.create(name=name)
     Membership.objects.create(user=owner, organization=organization, role=Membership.Role.OWNER)
     return organization
+
+
+def organization_delete(*, organization: Organization) -> None:
+    """Delete ``organization`` with every row it owns in every app, in one transaction; the
+    files of those rows leave the storage once it commits (see ``core.deletion``).
+
+    Rows of other organizations that refer to it through a PROTECT foreign key make it a
+    ``ProtectedError`` (409) and nothing is deleted."""
+    organization_delete_everything(organization=organization)
 
 
 def _lock_owners(organization: Organization) -> list[int]:

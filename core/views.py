@@ -76,6 +76,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         )
         organization_roles(self.request)[serializer.instance.pk] = Role.OWNER
 
+    def perform_destroy(self, instance):
+        services.organization_delete(organization=instance)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Members of an organization"),

@@ -83,6 +83,17 @@ def test_missing_and_foreign_organizations_answer_alike(client_for, member, othe
     assert foreign.json() == missing.json()
 
 
+def test_deleting_an_organization_removes_its_memberships(
+    client_for, organization, owner, member, viewer
+):
+    response = client_for(owner).delete(org_url(organization))
+    assert response.status_code == 204
+    assert not Organization.objects.filter(pk=organization.pk).exists()
+    assert not Membership.objects.filter(organization_id=organization.pk).exists()
+    assert client_for(member).get(org_url(organization)).status_code == 404
+    assert member.memberships.count() == 0 and owner.memberships.count() == 0
+
+
 def test_organization_name_is_required(client_for, member):
     response = client_for(member).post(reverse("organization-list"), {"name": ""}, format="json")
     assert response.status_code == 400
