@@ -131,8 +131,13 @@ class MembershipViewSet(
         if not has_role(self.request, self.get_organization().pk, Role.OWNER):
             self.permission_denied(self.request, message="Only owners can manage members.")
 
-    def perform_create(self, serializer):
+    def create(self, request, *args, **kwargs):
+        # The organization (404) and the role (403) before the body: whether an email has an
+        # account is no business of anyone but the organization's owners.
         self.check_owner()
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
         user = User.objects.get(email__iexact=serializer.validated_data["user"]["email"])
         serializer.instance = services.membership_add(
             organization=self.get_organization(),
@@ -162,22 +167,30 @@ class MembershipViewSet(
     list=extend_schema(summary="Users who share an organization with you"),
 )
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
-    """Users who share an organization with you (staff see all); ``me`` is yourself."""
+    """Users who share an organization with you (staff see all); ``me`` is yourself.
+
+    A user's ``organizations`` are those the reader shares with them (all of them for staff):
+    a co-member's other organizations are not the reader's business."""
 
     serializer_class = UserSerializer
     filterset_fields = {"username": ["exact"], "email": ["iexact"]}
     ordering_fields = ["id", "username", "email"]
 
     def get_queryset(self):
-        queryset = User.objects.filter(is_active=True).prefetch_related(
-            Prefetch("memberships", queryset=Membership.objects.only("user_id", "organization_id"))
-        )
+        memberships = Membership.objects.only("user_id", "organization_id")
+        queryset = User.objects.filter(is_active=True)
         if is_staff(self.request):
-            return queryset
-        shared = Membership.objects.filter(
-            organization_id__in=list(organization_roles(self.request))
-        ).values("user_id")
-        return queryset.filter(Q(pk__in=shared) | Q(pk=self.request.user.pk))
+            return queryset.prefetch_related(Prefetch("memberships", queryset=memberships))
+        readers_organizations = list(organization_roles(self.request))
+        shared = Membership.objects.filter(organization_id__in=readers_organizations)
+        return queryset.filter(
+            Q(pk__in=shared.values("user_id")) | Q(pk=self.request.user.pk)
+        ).prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=memberships.filter(organization_id__in=readers_organizations),
+            )
+        )
 
     @extend_schema(responses=CurrentUserSerializer)
     @action(detail=False, methods=["get", "patch"], serializer_class=CurrentUserSerializer)

@@ -147,6 +147,41 @@ def test_bad_role_is_400(client_for, organization, owner):
     assert response.status_code == 400 and "role" in response.json()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "taken@example.com"},
+        {"email": "nobody@example.com"},
+        {"email": "not an email", "role": "king"},
+    ],
+    ids=["existing-email", "unknown-email", "bad-body"],
+)
+def test_adding_to_a_foreign_or_missing_organization_is_404_whatever_the_body(
+    client_for, member, other_organization, body
+):
+    """The answer must not tell whether an email has an account."""
+    UserFactory(email="taken@example.com")
+    client = client_for(member)
+    foreign = client.post(members_url(other_organization), body, format="json")
+    missing = client.post(reverse("organization-member-list", args=[999_999]), body, format="json")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+    assert not Membership.objects.filter(organization=other_organization).exists()
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+@pytest.mark.parametrize("email", ["taken@example.com", "nobody@example.com", "not an email"])
+def test_a_non_owner_adding_a_member_is_403_whatever_the_email(
+    request, client_for, organization, role, email
+):
+    UserFactory(email="taken@example.com")
+    response = client_for(request.getfixturevalue(role)).post(
+        members_url(organization), {"email": email}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only owners can manage members."}
+
+
 def test_members_of_foreign_organization_are_404(client_for, member, other_organization, outsider):
     client = client_for(member)
     assert client.get(members_url(other_organization)).status_code == 404

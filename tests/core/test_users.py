@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import User
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,45 @@ def test_colleague_detail_shows_organizations(client_for, organization, member, 
     assert response.json()["organizations"] == [organization.pk]
 
 
+def test_a_colleague_shows_only_the_organizations_you_share(
+    client_for, organization, member, viewer, other_organization
+):
+    MembershipFactory(user=viewer, organization=other_organization)
+    client = client_for(member)
+    detail = client.get(reverse("user-detail", args=[viewer.pk]))
+    assert detail.json()["organizations"] == [organization.pk]
+    listed = {
+        u["id"]: u["organizations"] for u in client.get(reverse("user-list")).json()["results"]
+    }
+    assert listed[viewer.pk] == [organization.pk]
+
+
+def test_shared_organizations_are_those_of_the_reader(
+    client_for, organization, member, viewer, other_organization
+):
+    third = OrganizationFactory()
+    for org in (other_organization, third):
+        MembershipFactory(user=member, organization=org)
+    MembershipFactory(user=viewer, organization=third)
+    listed = {
+        u["id"]: u["organizations"]
+        for u in client_for(viewer).get(reverse("user-list")).json()["results"]
+    }
+    # The viewer shares the organization and the third one with the member, not the other.
+    assert listed[member.pk] == sorted([organization.pk, third.pk])
+    assert listed[viewer.pk] == sorted([organization.pk, third.pk])
+
+
+def test_me_and_staff_see_every_organization(
+    client_for, organization, member, staff, other_organization
+):
+    MembershipFactory(user=member, organization=other_organization)
+    everything = sorted([organization.pk, other_organization.pk])
+    assert client_for(member).get(reverse("user-me")).json()["organizations"] == everything
+    as_staff = client_for(staff).get(reverse("user-detail", args=[member.pk]))
+    assert as_staff.json()["organizations"] == everything
+
+
 def test_me_reads_and_updates_yourself(client_for, member):
     client = client_for(member)
     assert client.get(reverse("user-me")).json()["id"] == member.pk
@@ -51,9 +90,15 @@ def test_me_cannot_take_an_email_in_another_case(client_for, member, viewer):
 
 
 def test_me_cannot_change_username(client_for, member):
-    client_for(member).patch(reverse("user-me"), {"username": "root"}, format="json")
+    username = member.username
+    response = client_for(member).patch(
+        reverse("user-me"), {"username": "root", "first_name": "Ada"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["username"] == username
+    assert response.json()["first_name"] == "Ada"
     member.refresh_from_db()
-    assert member.username != "root"
+    assert (member.username, member.first_name) == (username, "Ada")
 
 
 def test_users_list_is_read_only(client_for, member):
@@ -66,7 +111,8 @@ def test_user_list_query_count_is_constant(
     client_for, organization, member, django_assert_max_num_queries
 ):
     for _ in range(30):
-        MembershipFactory(organization=organization)
+        colleague = MembershipFactory(organization=organization).user
+        MembershipFactory(user=colleague)  # an organization the reader does not share
     with django_assert_max_num_queries(5):
         response = client_for(member).get(reverse("user-list"))
     assert response.json()["count"] == 31
