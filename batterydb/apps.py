@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class BatterydbConfig(AppConfig):
     name = "batterydb"
     verbose_name = "BatteryDB"
+    # Links in the site's navigation for signed-in users (see core.context_processors).
+    nav_links = [("EIS tests", "batterydb:eis-test-list")]
 
     def ready(self) -> None:
         from batterydb import signals

@@ -1,10 +1,16 @@
 """Root URLs. The domain apps are reached only by dotted strings."""
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
+from core import csp, web_views
 from core.routers import optional_slash
 from core.views import TokenObtainPairView, TokenRefreshView, healthz
 
@@ -19,8 +25,27 @@ urlpatterns = optional_slash(
         path("api/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
         path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-        path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-        path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+        # Swagger UI with its settings in a script of their own (no inline script), Redoc without
+        # web fonts and logo from a CDN; each with the relaxations it needs (core.csp).
+        path(
+            "api/docs/",
+            csp_update(csp.SWAGGER_UI)(
+                SpectacularSwaggerSplitView.as_view(
+                    url_name="schema", template_name="core/docs/swagger_ui.html"
+                )
+            ),
+            name="swagger-ui",
+        ),
+        path(
+            "api/redoc/",
+            csp_update(csp.REDOC)(
+                SpectacularRedocView.as_view(
+                    url_name="schema", template_name="core/docs/redoc.html"
+                )
+            ),
+            name="redoc",
+        ),
+        path("api/redoc/redoc.standalone.js", web_views.redoc_bundle, name="redoc-bundle"),
         path("api/v2/", include("core.api_urls")),
         path("api/v2/", include("batterydb.urls")),
         path("batterydb/", include("batterydb.urls_pages")),
@@ -29,3 +54,8 @@ urlpatterns = optional_slash(
         path("dmlf/", include("dmlf.urls")),
     ]
 )
+
+# Error pages of the site (JSON under the API prefixes, see core.middleware).
+handler403 = "core.web_views.permission_denied"
+handler404 = "core.web_views.page_not_found"
+handler500 = "core.web_views.server_error"

@@ -1,29 +1,38 @@
-"""Web pages for people: sign up, log in, profile, API keys, organizations."""
+"""Web pages for people: sign up, log in, passwords, profile, API keys, organizations."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from core import web_views
-from core.forms import LoginForm
 
 urlpatterns = [
     path("signup/", web_views.signup, name="signup"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("login/", web_views.LoginView.as_view(), name="login"),
+    path("logout/", web_views.LogoutView.as_view(), name="logout"),
+    path("password/", web_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        web_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path("password/reset/", web_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        web_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        web_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        web_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path("profile/", web_views.profile, name="profile"),
     path("api-keys/", web_views.api_keys, name="api_keys"),
+    path("api-keys/<str:prefix>/created/", web_views.api_key_created, name="api_key_created"),
     path("api-keys/<str:prefix>/revoke/", web_views.api_key_revoke, name="api_key_revoke"),
     path("organizations/", web_views.organizations, name="organizations"),
     path("organizations/<int:pk>/", web_views.organization_detail, name="organization_detail"),
