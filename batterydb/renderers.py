@@ -16,12 +16,28 @@ class MeasurementJSONRenderer(ORJSONRenderer):
     options = orjson.OPT_UTC_Z
 
 
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP, "CSV
+#: Injection"): equals, plus, minus, at, tab and carriage return.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A value as a CSV cell that a spreadsheet opens as data: text that would start a formula
+    (a ``battery_id`` of ``=HYPERLINK(...)``) gets a leading single quote, as OWASP advises;
+    numbers stay numbers (a negative ``z_imag`` is written as is); null is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 class CSVRenderer(BaseRenderer):
     """``text/csv`` (``?format=csv``): a header row, then one line per object.
 
-    The data is a list of flat objects (or an error object, written as one row); the columns
-    are the keys of the first object, unless the view puts ``csv_header`` in the renderer
-    context. Nulls are empty cells."""
+    The data is a list of flat objects (or one object, written as one row); the columns are the
+    keys of the first object, unless the view puts ``csv_header`` in the renderer context. Every
+    cell goes through :func:`spreadsheet_cell`. Views answer their errors in JSON, not here."""
 
     media_type = "text/csv"
     format = "csv"
@@ -36,7 +52,7 @@ class CSVRenderer(BaseRenderer):
             header = list(rows[0]) if rows else []
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
+        writer.writerow([spreadsheet_cell(name) for name in header])
         for row in rows:
-            writer.writerow(["" if row.get(name) is None else row.get(name) for name in header])
+            writer.writerow([spreadsheet_cell(row.get(name)) for name in header])
         return buffer.getvalue().encode(self.charset)

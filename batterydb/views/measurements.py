@@ -454,11 +454,20 @@ class BMSResultViewSet(MeasurementViewSet):
 # --- the report ----------------------------------------------------------------------------------
 class EISTestReportView(APIView):
     """``GET eis/tests/report/?test=105&test=104``: the guide's impedance report, one row per
-    test in the requested order, as JSON or CSV (``?format=csv``)."""
+    test in the requested order, as JSON or CSV (``?format=csv``). Errors are JSON whatever
+    format was asked (the browsable API still shows them in its page)."""
 
     permission_classes = [IsAuthenticated]
     renderer_classes = [MeasurementJSONRenderer, CSVRenderer, BrowsableAPIRenderer]
     organization_field = "organization"
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        request = self.request
+        if not isinstance(getattr(request, "accepted_renderer", None), BrowsableAPIRenderer):
+            request.accepted_renderer = MeasurementJSONRenderer()
+            request.accepted_media_type = MeasurementJSONRenderer.media_type
+        return response
 
     @extend_schema(
         summary="Impedance report of EIS tests",

