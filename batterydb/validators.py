@@ -54,6 +54,7 @@ NAIVE_TIMESTAMP = (
     "Timestamps need a UTC offset or 'Z' (ISO 8601, e.g. 2024-05-01T12:00:00Z); "
     "naive timestamps are not accepted."
 )
+OUT_OF_RANGE_TIMESTAMP = "Out of range: in UTC the timestamp must fall within the years 1 to 9999."
 BAD_TIMESTAMP = "Datetime has wrong format. Use ISO 8601 with an offset, e.g. 2024-05-01T12:00:00Z."
 
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
@@ -147,7 +148,7 @@ def parse_timestamp(value) -> tuple[dt.datetime | None, list[str]]:
     try:
         return parsed.astimezone(dt.UTC), []
     except OverflowError:
-        return None, [BAD_TIMESTAMP]
+        return None, [OUT_OF_RANGE_TIMESTAMP]
 
 
 def _key_errors(item: dict, spec: RowSpec) -> dict[str, list[str]]:
@@ -307,11 +308,11 @@ def clean_bms_rows(items: list) -> tuple[list[tuple | None], dict[str, dict]]:
         ):
             try:
                 timestamp = fromisoformat(raw_timestamp)
-            except ValueError:
+                if timestamp.tzinfo is not utc and timestamp.utcoffset() is not None:
+                    timestamp = timestamp.astimezone(utc)
+            except (ValueError, OverflowError):  # unparsable, or beyond year 1..9999 in UTC
                 timestamp = None
             if timestamp is not None and timestamp.tzinfo is not None:
-                if timestamp.tzinfo is not utc:
-                    timestamp = timestamp.astimezone(utc)
                 append((test, timestamp, parameter, value))
                 continue
         row, row_errors = _bms_row(item)

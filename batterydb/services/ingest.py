@@ -203,13 +203,18 @@ def _ingest(
                     new_rows = rows
                 new_ids = _insert(table, new_rows, organization_of, returning, using)
         except IntegrityError as exc:
+            if not _is_unique_violation(exc):
+                # A foreign key: a test deleted while the batch was written.
+                raise ConcurrentChange(str(exc)) from exc
             if repeated := repeated_points(rows):
                 raise DuplicatePoints(repeated=repeated) from exc
+            if replace:
+                if attempt < attempts:
+                    continue  # another writer stored one of the points in between
+                raise ConcurrentChange(str(exc)) from exc
             colliding = _stored_points(table, rows, using)
             if not colliding:
                 raise ConcurrentChange(str(exc)) from exc
-            if replace and attempt < attempts:
-                continue
             raise DuplicatePoints(
                 stored=[index for index, row in enumerate(rows) if _point(row) in colliding]
             ) from exc
@@ -219,6 +224,14 @@ def _ingest(
         fresh = iter(new_ids or [])
         ids = [stored[point] if (point := _point(row)) in stored else next(fresh) for row in rows]
     return IngestResult(created=len(new_rows), replaced=len(stored), ids=ids)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a duplicate key (rather than a foreign key)."""
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(exc)
 
 
 # --- inserts ------------------------------------------------------------------------------------

@@ -208,13 +208,14 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
                 )
         replace = self.wants_replace(request)
         returning = not prefers_minimal(request)
-        rows, organization_of = self.validated_rows(items)
+        rows, organization_of = self.validated_rows(items, single=single)
         try:
             result = self.ingest(
                 rows=rows, organization_of=organization_of, replace=replace, returning=returning
             )
         except DuplicatePoints as exc:
-            raise exceptions.ValidationError(self.duplicate_point_errors(exc)) from exc
+            errors = self.duplicate_point_errors(exc)
+            raise exceptions.ValidationError(errors["0"] if single else errors) from exc
         except ConcurrentChange as exc:
             raise Conflict() from exc
         applied = []
@@ -238,6 +239,9 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
 
     def single_item(self, data) -> dict:
         if isinstance(data, QueryDict):
+            # The browsable API's HTML form posts its CSRF token along with the row.
+            data = data.copy()
+            data.pop("csrfmiddlewaretoken", None)
             return coerce_form_row(data, spec=self.row_spec)
         if not isinstance(data, dict):
             raise exceptions.ValidationError(
@@ -253,11 +257,14 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
             )
         return value == "replace" or _prefers(request, MERGE_DUPLICATES)
 
-    def validated_rows(self, items: list) -> tuple[list[tuple], dict[int, int]]:
+    def validated_rows(
+        self, items: list, *, single: bool = False
+    ) -> tuple[list[tuple], dict[int, int]]:
         """The items as rows ``(test, key, parameter, value)`` with the organization of each
-        test, or a 400 with every bad item's errors by index (403 for a test the user may
-        only read). Points repeated within the batch are left to the write, which finds them
-        only if the database refuses the batch."""
+        test, or a 400 with every bad item's errors by index (by field for a ``single``
+        object, as every other endpoint answers; 403 for a test the user may only read).
+        Points repeated within the batch are left to the write, which finds them only if the
+        database refuses the batch."""
         spec = self.row_spec
         rows, errors = self.clean_rows(items)
         access = resolve_tests(
@@ -276,7 +283,7 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
         for index, test_errors in access.errors.items():
             errors.setdefault(index, {}).update(test_errors)
         if errors:
-            raise exceptions.ValidationError(_listed(errors))
+            raise exceptions.ValidationError(errors["0"] if single else _listed(errors))
         return rows, access.organization_of
 
     def duplicate_point_errors(self, exc: DuplicatePoints) -> dict:
@@ -314,9 +321,8 @@ class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet
                 del item[name]
         if partial:
             item = {**{name: current[name] for name in self.wire_names[2:]}, **item}
-        elif "frequency" in self.wire_names and "frequency" not in item:
-            item["frequency"] = current["frequency"]  # optional: PUT without it keeps it
-        (row,), organization_of = self.validated_rows([item])
+        # A PUT replaces the row: a nullable field it leaves out (frequency) becomes null.
+        (row,), organization_of = self.validated_rows([item], single=True)
         instance.organization_id = organization_of[row[0]]
         for column, value in zip(self.columns[2:], row, strict=True):
             setattr(instance, column, value)

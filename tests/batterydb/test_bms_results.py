@@ -313,3 +313,27 @@ def test_minimal_write_keeps_microseconds_and_instants(client_for, member, bms_t
     assert response.status_code == 201
     stored = list(BMSResult.objects.order_by("id").values_list("timestamp", flat=True))
     assert stored == [dt.datetime.fromisoformat(s) for s in stamps]
+
+
+@pytest.mark.parametrize("timestamp", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
+@pytest.mark.parametrize("prefer", [None, "return=minimal"])
+def test_a_timestamp_beyond_the_years_in_utc_is_400(
+    client_for, member, bms_test, timestamp, prefer
+):
+    rows = readings(bms_test.pk, 2)
+    rows[1]["timestamp"] = timestamp
+    response = post_json(client_for(member), rows, prefer=prefer)
+    assert response.status_code == 400
+    assert "Out of range" in response.json()["1"]["timestamp"][0]
+    assert BMSResult.objects.count() == 0
+
+
+def test_a_single_object_answers_errors_by_field(client_for, member, bms_test):
+    body = {"bms_test": bms_test.pk, "timestamp": "2024-05-01T12:00:00", "parameter": "v"}
+    response = post_json(client_for(member), body)
+    assert response.status_code == 400
+    assert set(response.json()) == {"timestamp", "value"}
+    (pk,) = store(bms_test, 1)
+    response = client_for(member).patch(detail(pk), {"value": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"value": ["A valid number is required."]}
