@@ -6,4 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from core import openapi  # noqa: F401  (registers the OpenAPI auth extensions)
+        from core import (  # noqa: F401  (they register themselves)
+            checks,  # system checks: a placeholder secret key fails check --deploy
+            openapi,  # the OpenAPI auth extensions
+        )
