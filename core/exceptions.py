@@ -7,8 +7,18 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PayloadTooLarge(APIException):
+    """A part of the request over its own limit (an uploaded file of a kind with a lower limit
+    than the body's): 413 with the reason."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "too_large"
 
 
 def request_too_large_message(limit: int) -> str:

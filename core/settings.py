@@ -353,3 +353,14 @@ THROTTLE_CACHE_RETRY_SECONDS = env_int("THROTTLE_CACHE_RETRY_SECONDS", 30)
 # Proxies in front of the servers that append the client's address to X-Forwarded-For
 # (deploy/nginx.conf: 1). 0 ignores the header: the client is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+
+# --- DBC files: size, messages, and the limits of parsing them (core.bounded) -----------------
+# Real DBC files are kilobytes to a few megabytes with at most a few thousand messages (an
+# 11-bit CAN bus has 2,048 identifiers). cantools needs about 400 MB and 7 s of CPU for a
+# 5 MB file of ordinary definitions, but about 200 times the size of one long string (a 5 MB
+# comment takes over 1 GB): the child that parses is limited in memory, CPU and time.
+DBC_MAX_SIZE = env_int("DBC_MAX_SIZE", 5 * 1024 * 1024)
+DBC_MAX_MESSAGES = env_int("DBC_MAX_MESSAGES", 10_000)
+DBC_PARSE_MEMORY_MB = env_int("DBC_PARSE_MEMORY_MB", 768)
+DBC_PARSE_CPU_SECONDS = env_int("DBC_PARSE_CPU_SECONDS", 20)
+DBC_PARSE_TIMEOUT_SECONDS = env_int("DBC_PARSE_TIMEOUT_SECONDS", 30)

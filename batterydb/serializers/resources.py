@@ -29,7 +29,13 @@ from batterydb.models import (
     ModelVersion,
     Project,
 )
-from batterydb.services.files import DBCParseError, dbc_parse, upload_display_name
+from batterydb.services.files import (
+    DBCParseError,
+    DBCTooLarge,
+    dbc_parse,
+    upload_display_name,
+)
+from core.exceptions import PayloadTooLarge
 from core.tenancy import OrganizationScopedSerializerMixin
 
 COMMON_READ_ONLY = ["id", "created_at", "updated_at"]
@@ -325,6 +331,8 @@ class DBCFileSerializer(DownloadLinkMixin, ResourceSerializer):
             return attrs
         try:
             attrs["summary"] = dbc_parse(upload=upload)
+        except DBCTooLarge as exc:
+            raise PayloadTooLarge(str(exc)) from exc
         except DBCParseError as exc:
             raise serializers.ValidationError({"file": [str(exc)]}) from exc
         if not attrs.get("name") and (self.instance is None or not self.instance.name):

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from batterydb.models import StoredFile
+from core.bounded import ChildFailed, InputRejected, LimitExceeded, run_bounded
 from core.models import Organization, User
 
 DBC_SUMMARY_MAX_NAMES = 100
@@ -17,7 +19,12 @@ _NAME_MAX_LENGTH = StoredFile._meta.get_field("name").max_length
 
 
 class DBCParseError(ValueError):
-    """The upload is not a DBC file cantools can read; the message says where."""
+    """The upload is not a DBC file cantools can read within the limits; the message says
+    where or which limit."""
+
+
+class DBCTooLarge(DBCParseError):
+    """The upload is larger than ``DBC_MAX_SIZE``."""
 
 
 def upload_display_name(upload: UploadedFile) -> str:
@@ -104,40 +111,40 @@ def stored_file_bytes_delete_on_commit(
         transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)
 
 
-def _decode_dbc(raw: bytes) -> str:
-    # DBC files are nominally Windows-1252; many tools write UTF-8.
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
 def dbc_parse(*, upload: UploadedFile) -> dict:
-    """Parse a DBC upload with cantools and summarize it.
+    """Parse a DBC upload and summarize it, in a child process with limits.
 
     Returns ``{"message_count", "signal_count", "nodes", "message_names",
-    "message_names_truncated"}``; raises ``DBCParseError`` with cantools' message, which
-    names the line and column, when the file does not parse.
+    "message_names_truncated"}`` (``batterydb.parsers.dbc_summary``, run by
+    ``core.bounded``). Raises ``DBCTooLarge`` for a file over ``DBC_MAX_SIZE``, before
+    reading it, and ``DBCParseError`` for a file that does not parse (cantools' message names
+    the line and column), that has more than ``DBC_MAX_MESSAGES`` messages, or whose parsing
+    exceeds the memory, CPU or time limit (``DBC_PARSE_*``): a few megabytes of text can take
+    cantools gigabytes and minutes, which the server's own process must never pay.
     """
-    from cantools.database import load_string
-
+    limit = settings.DBC_MAX_SIZE
+    if (upload.size or 0) > limit:
+        raise DBCTooLarge(f"DBC files are limited to {limit} bytes; this one has {upload.size}.")
     upload.seek(0)
     raw = b"".join(upload.chunks())
     upload.seek(0)
-    text = _decode_dbc(raw)
-    if not text.strip():
-        raise DBCParseError("The file is empty.")
+    if len(raw) > limit:
+        raise DBCTooLarge(f"DBC files are limited to {limit} bytes; this one has {len(raw)}.")
     try:
-        database = load_string(text, database_format="dbc")
-    except Exception as exc:  # cantools raises many exception types on bad input
-        message = str(exc).strip() or type(exc).__name__
-        raise DBCParseError(f"Not a valid DBC file: {message}") from exc
-    messages = database.messages
-    names = [message.name for message in messages]
-    return {
-        "message_count": len(messages),
-        "signal_count": sum(len(message.signals) for message in messages),
-        "nodes": [node.name for node in database.nodes][:DBC_SUMMARY_MAX_NAMES],
-        "message_names": names[:DBC_SUMMARY_MAX_NAMES],
-        "message_names_truncated": len(names) > DBC_SUMMARY_MAX_NAMES,
-    }
+        return run_bounded(
+            "batterydb.parsers:dbc_summary",
+            raw,
+            options={"max_messages": settings.DBC_MAX_MESSAGES, "max_names": DBC_SUMMARY_MAX_NAMES},
+            memory_bytes=settings.DBC_PARSE_MEMORY_MB * 2**20,
+            cpu_seconds=settings.DBC_PARSE_CPU_SECONDS,
+            timeout_seconds=settings.DBC_PARSE_TIMEOUT_SECONDS,
+        ).value
+    except InputRejected as exc:
+        raise DBCParseError(str(exc)) from exc
+    except LimitExceeded as exc:
+        raise DBCParseError(
+            f"The file could not be parsed within the server's limits: {exc} "
+            "Such a DBC file is unusually complex (for example a very long comment)."
+        ) from exc
+    except ChildFailed as exc:
+        raise DBCParseError(f"Not a valid DBC file: the parser failed ({exc})") from exc
