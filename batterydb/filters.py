@@ -26,6 +26,7 @@ from batterydb.models import (
     ModelVersion,
     Project,
 )
+from core.fields import BoundedIsoDateTimeFilter
 from core.filters import TimestampedFilterSet
 
 
@@ -98,9 +99,9 @@ class BMSResultFilterSet(django_filters.FilterSet):
     bms_test = IdListFilter(field_name="bms_test_id", widget=RepeatableCSVWidget)
     organization = django_filters.NumberFilter(field_name="organization_id")
     parameter = ValueListFilter(field_name="parameter", widget=RepeatableCSVWidget)
-    timestamp = django_filters.IsoDateTimeFilter()
-    timestamp_after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    timestamp_before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    timestamp = BoundedIsoDateTimeFilter()
+    timestamp_after = BoundedIsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    timestamp_before = BoundedIsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     value_min = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
     value_max = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
 
@@ -201,8 +202,8 @@ class EISTestFilterSet(ProjectTaggedFilterSet):
     device = IntegerFilter(field_name="device_id")
     status = django_filters.CharFilter()
     completed = django_filters.DateFilter(field_name="completed_at", lookup_expr="date")
-    completed_after = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
-    completed_before = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
+    completed_after = BoundedIsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
+    completed_before = BoundedIsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
 
     class Meta:
         model = EISTest

@@ -13,11 +13,16 @@ from django.db.models import Q
 
 from core.models import OrganizationOwnedModel
 
+# Longest free-form text a field takes (characters); the database does not limit text columns.
+MAX_NOTES_LENGTH = 10_000
+
 
 class Tracked(OrganizationOwnedModel):
     """An organization's object with free-form notes and project tags."""
 
-    notes = models.TextField(blank=True, default="", help_text="Free-form notes.")
+    notes = models.TextField(
+        blank=True, default="", max_length=MAX_NOTES_LENGTH, help_text="Free-form notes."
+    )
     projects = models.ManyToManyField(
         "batterydb.Project",
         blank=True,
@@ -47,7 +52,7 @@ class Project(OrganizationOwnedModel):
     """A grouping of devices, batteries and tests for sorting and organization."""
 
     name = models.CharField(max_length=200)
-    notes = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="", max_length=MAX_NOTES_LENGTH)
 
     class Meta(OrganizationOwnedModel.Meta):
         indexes = [models.Index(fields=["organization", "name"], name="bdb_project_org_name")]
@@ -153,7 +158,9 @@ class EISTest(Tracked, CreatedBy):
         EISDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="eis_tests"
     )
     status = models.CharField(max_length=50, blank=True, default="")
-    bms_keys = models.TextField(blank=True, default="")
+    bms_keys = models.TextField(
+        blank=True, default="", max_length=10_000, help_text="The BMS keys of the test."
+    )
     bms_data = models.JSONField(
         null=True, blank=True, help_text="Field for storing BMS data as a json."
     )

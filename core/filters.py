@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from rest_framework.filters import OrderingFilter
 
+from core.fields import BoundedIsoDateTimeFilter
+
 
 class StableOrderingFilter(OrderingFilter):
     """``?ordering=`` that always ends in the primary key, so pages never repeat or skip rows."""
@@ -28,8 +30,8 @@ class TimestampedFilterSet(django_filters.FilterSet):
     ranges, for models with ``created_at`` and ``updated_at``."""
 
     created = django_filters.DateFilter(field_name="created_at", lookup_expr="date")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     updated = django_filters.DateFilter(field_name="updated_at", lookup_expr="date")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    updated_after = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")

@@ -123,12 +123,6 @@ class OrganizationOwnedModel(models.Model):
         abstract = True
         ordering = ["id"]
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_organization_id = instance.__dict__.get("organization_id")
-        return instance
-
     def save(self, *args, **kwargs):
         loaded = getattr(self, "_loaded_organization_id", None)
         if loaded is not None and self.organization_id != loaded:
@@ -138,6 +132,12 @@ class OrganizationOwnedModel(models.Model):
             )
         super().save(*args, **kwargs)
         self._loaded_organization_id = self.organization_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_organization_id = instance.__dict__.get("organization_id")
+        return instance
 
 
 class UserAPIKeyManager(BaseAPIKeyManager):

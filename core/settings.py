@@ -196,6 +196,10 @@ API_MAX_UPLOAD_SIZE = env_int("API_MAX_UPLOAD_SIZE", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BULK_BODY_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+# JSON values stored in JSON fields (``bms_data``, ``output_indices``, ...): nesting depth and
+# encoded size (core.fields.BoundedJSONField).
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+API_MAX_JSON_FIELD_SIZE = env_int("API_MAX_JSON_FIELD_SIZE", 1024 * 1024)
 
 # URL prefixes whose errors are JSON, never HTML.
 API_PREFIXES = ("/api/", "/passport/", "/voltstorage/", "/dmlf/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from drf_orjson_renderer.renderers import ORJSONRenderer
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -30,6 +31,12 @@ def indexed_errors(errors) -> dict:
     if isinstance(errors, dict):
         return {str(key): item for key, item in errors.items() if item}
     return errors
+
+
+def ensure_renderable(response: Response) -> None:
+    """Encode the answer's data as the JSON renderer will; raises if it cannot be."""
+    if response.data is not None:
+        ORJSONRenderer().render(response.data)
 
 
 class BulkCreateMixin:
@@ -74,7 +81,23 @@ class BulkCreateMixin:
 class OrganizationScopedModelViewSet(
     OrganizationScopedViewSetMixin, BulkCreateMixin, viewsets.ModelViewSet
 ):
-    """CRUD on objects that belong to an organization, with every write in one transaction."""
+    """CRUD on objects that belong to an organization, with every write in one transaction.
+
+    A create or update commits only once its answer has been rendered: an object that could
+    be stored but not rendered back (the case input limits exist to prevent) is not stored.
+    """
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().create(request, *args, **kwargs)
+            ensure_renderable(response)
+        return response
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().update(request, *args, **kwargs)
+            ensure_renderable(response)
+        return response
 
     def perform_create(self, serializer):
         with transaction.atomic():

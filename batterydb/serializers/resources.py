@@ -36,14 +36,17 @@ from batterydb.services.files import (
     upload_display_name,
 )
 from core.exceptions import PayloadTooLarge
+from core.fields import BoundedFieldsMixin
 from core.tenancy import OrganizationScopedSerializerMixin
 
 COMMON_READ_ONLY = ["id", "created_at", "updated_at"]
 
 
-class ResourceSerializer(OrganizationScopedSerializerMixin, serializers.ModelSerializer):
-    """Base of the resource serializers: organization scoping, and ``created_by`` set from
-    the request on models that record it."""
+class ResourceSerializer(
+    BoundedFieldsMixin, OrganizationScopedSerializerMixin, serializers.ModelSerializer
+):
+    """Base of the resource serializers: organization scoping, bounded JSON fields, and
+    ``created_by`` set from the request on models that record it."""
 
     def create(self, validated_data):
         request = self.context.get("request")
