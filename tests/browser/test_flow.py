@@ -135,6 +135,40 @@ def test_a_new_user_signs_up_uses_an_api_key_and_reads_the_docs(browser_page, li
     clean(page, "browsable API")
 
 
+@pytest.fixture
+def superuser(transactional_db):
+    """Made before the browser starts (see tests/browser/conftest.py)."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+def test_the_admin_works_under_the_policy(superuser, browser_page, live_server):
+    page, base = browser_page, live_server.url
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pass-word-123")  # the factories' password
+    page.click("#login-form [type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    clean(page, "admin index")
+    for path, selector in [
+        ("/admin/core/user/", "#result_list"),
+        (f"/admin/core/user/{superuser.pk}/change/", "#user_form"),
+        ("/admin/core/organization/add/", "form"),
+        ("/admin/batterydb/eistest/add/", "form"),  # date and time widgets
+        ("/admin/batterydb/eistest/?q=x", "#changelist"),
+    ]:
+        page.goto(f"{base}{path}")
+        assert page.locator(selector).count() >= 1, path
+        page.wait_for_load_state("networkidle")
+        clean(page, path)
+    # The calendar widget opens (the admin's scripts run).
+    page.goto(f"{base}/admin/batterydb/eistest/add/")
+    page.locator(".datetimeshortcuts a[id^='calendarlink']").first.click()
+    assert page.locator(".calendarbox").first.is_visible()
+    clean(page, "admin calendar")
+
+
 PHONE_WIDTH = 390
 
 
