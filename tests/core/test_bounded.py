@@ -66,6 +66,12 @@ def test_the_function_gets_the_bytes_and_options_and_its_value_comes_back():
     assert result.cpu_seconds >= 0
 
 
+def test_the_peak_memory_reported_is_the_childs_own_not_the_servers():
+    ballast = b"x" * (300 * 2**20)  # the server process holding more than the child will use
+    result = run_bounded(f"{HERE}:count_bytes", b"", options={"byte": ","}, **LIMITS)
+    assert len(ballast) and result.peak_memory_bytes < 100 * 2**20
+
+
 def test_a_value_error_refuses_the_input_with_its_message():
     with pytest.raises(InputRejected, match=r"^Line 3 is not a record\.$"):
         run_bounded(f"{HERE}:refuse", b"", **LIMITS)
