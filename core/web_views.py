@@ -319,12 +319,13 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_methods("GET", "HEAD")
+@require_methods("GET")
 def api_key_created(request: HttpRequest, prefix: str) -> HttpResponse:
     """Shows a new key once, with a ready ``curl`` command, and forgets it.
 
     The key leaves the session on this first view; the response must not be stored by any
-    cache. Later views of this address redirect to the list of keys.
+    cache. Later views of this address redirect to the list of keys. Only a GET shows it (a
+    HEAD would use it up unseen).
     """
     api_key = get_object_or_404(UserAPIKey, prefix=prefix, user=request.user)
     waiting = request.session.get(NEW_API_KEYS_SESSION_KEY, {})

@@ -375,6 +375,17 @@ def test_the_new_key_page_of_someone_elses_key_is_404(member, outsider):
     assert client.get(url).status_code == 200
 
 
+def test_a_head_request_does_not_use_up_the_new_key(member):
+    client = web_client(member)
+    create_key(client)
+    stored = UserAPIKey.objects.get(user=member)
+    url = reverse("api_key_created", kwargs={"prefix": stored.prefix})
+    assert client.head(url).status_code == 405
+    response = client.get(url)
+    assert response.status_code == 200
+    assert get_me(response.context["key"]).status_code == 200
+
+
 def test_new_api_key_with_a_future_expiry(member):
     expiry = timezone.now().date() + dt.timedelta(days=30)
     response = create_and_show_key(web_client(member), expiry_date=expiry.isoformat())
