@@ -47,10 +47,18 @@ def test_server_error_is_json_500(member):
     assert response.json() == {"detail": "Internal server error."}
 
 
-def test_detail_url_without_trailing_slash_redirects(client_for, member, organization):
+def test_detail_url_without_trailing_slash_answers_without_a_redirect(
+    client_for, member, organization
+):
     response = client_for(member).get(f"/api/v2/organizations/{organization.pk}")
-    assert response.status_code == 301
-    assert response["Location"].endswith(f"/api/v2/organizations/{organization.pk}/")
+    assert response.status_code == 200
+    assert response.json()["id"] == organization.pk
+
+
+def test_an_unknown_url_without_the_slash_is_a_json_404(client_for, member):
+    response = client_for(member).get("/api/v2/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
 
 
 def test_body_over_the_limit_is_json_413_before_reading(client_for, member, settings):
