@@ -207,7 +207,9 @@ class EISData(models.Model):
         editable=False,
         help_text="The test's organization, copied at ingestion.",
     )
-    test = models.ForeignKey(EISTest, on_delete=models.CASCADE, related_name="data", db_index=False)
+    # Indexed by itself: the partial unique indexes below cannot serve a lookup by test alone,
+    # which the database's own foreign key check runs for every deleted test.
+    test = models.ForeignKey(EISTest, on_delete=models.CASCADE, related_name="data")
     frequency = models.FloatField(
         null=True, blank=True, help_text="Hz; null for OCV and test parameters."
     )

@@ -13,9 +13,8 @@ statements, and Python holds no more than a batch of ids at a time:
   ``DELETE ... WHERE organization_id = %s``. A model whose organization column has no index
   (the measurement tables carry a copy of their test's organization without one) goes through
   a parent it refers to with ``CASCADE`` by an indexed column: the parents' ids are read in
-  batches of ``PARENT_BATCH`` and each batch deletes ``WHERE parent_id IN (...)``, once per
-  partial index on the parent column, with that index's condition, so that every statement is
-  an index scan. A model that reaches its organization through a parent goes the same way.
+  batches of ``PARENT_BATCH`` and each batch deletes ``WHERE parent_id IN (...)``, an index
+  scan. A model that reaches its organization through a parent goes the same way.
 * Foreign keys between rows of the organization need no order: Django creates them
   ``DEFERRABLE INITIALLY DEFERRED`` on PostgreSQL and SQLite, so they are checked at commit,
   when both sides are gone. Children found through a parent go before the parent, since the
@@ -60,17 +59,13 @@ PROTECTED_EXAMPLES = 10
 
 @dataclass(frozen=True)
 class OwnedModel:
-    """How to find an owned model's rows of one organization.
-
-    By ``organization``, its foreign key to ``Organization``, when ``parent`` is None;
-    otherwise by ``parent``, a foreign key to another owned model, once per entry of
-    ``conditions``: those of the indexes on its column, which together cover every row
-    (``(None,)`` for an index without condition)."""
+    """How to find an owned model's rows of one organization: by ``organization``, its foreign
+    key to ``Organization``, when ``parent`` is None; otherwise by ``parent``, a foreign key to
+    another owned model, ``depth`` steps from a model found by its organization."""
 
     model: type[Model]
     organization: models.ForeignKey | None = None
     parent: models.ForeignKey | None = None
-    conditions: tuple[Q | None, ...] = (None,)
     depth: int = 0
 
     @property
@@ -98,34 +93,20 @@ def _candidate_models(*, include_auto_created: bool) -> list[type[Model]]:
     ]
 
 
-def _covering_conditions(model: type[Model], field: models.Field) -> tuple[Q | None, ...] | None:
-    """Conditions of indexes that start with ``field``'s column and together cover every row:
-    ``(None,)`` for a plain index, two complementary ``isnull`` partial indexes as a pair;
-    ``None`` when no index serves a lookup by that column alone."""
+def _indexed(model: type[Model], field: models.Field) -> bool:
+    """Whether an index serves a lookup by ``field``'s column alone: its own, or one without
+    condition that starts with it. (A partial index does not: the database's foreign key check
+    looks rows up by the column alone, and would scan the table once per deleted parent.)"""
     if field.db_index or field.unique or field.primary_key:
-        return (None,)
-    conditions: list[Q | None] = []
-    for entry in [*model._meta.constraints, *model._meta.indexes]:
-        names = [name.lstrip("-") for name in getattr(entry, "fields", ()) or ()]
-        if names and names[0] == field.name:
-            conditions.append(getattr(entry, "condition", None))
-    for names in model._meta.unique_together:
-        if names and names[0] == field.name:
-            conditions.append(None)
-    if None in conditions:
-        return (None,)
-    by_lookup: dict[str, dict[bool, Q]] = {}
-    for condition in conditions:
-        children = condition.children if isinstance(condition, Q) else []
-        if condition.negated or len(children) != 1 or not isinstance(children[0], tuple):
-            continue
-        lookup, value = children[0]
-        if lookup.endswith("__isnull") and isinstance(value, bool):
-            by_lookup.setdefault(lookup, {})[value] = condition
-    for pair in by_lookup.values():
-        if len(pair) == 2:
-            return (pair[False], pair[True])
-    return None
+        return True
+    entries = [*model._meta.constraints, *model._meta.indexes]
+    leading = [
+        [name.lstrip("-") for name in getattr(entry, "fields", ()) or ()]
+        for entry in entries
+        if getattr(entry, "condition", None) is None
+    ]
+    leading += [list(names) for names in model._meta.unique_together]
+    return any(names and names[0] == field.name for names in leading)
 
 
 @functools.cache
@@ -148,7 +129,7 @@ def deletion_plan() -> tuple[OwnedModel, ...]:
     owned: dict[type[Model], OwnedModel] = {
         model: OwnedModel(model=model, organization=field)
         for model, field in direct.items()
-        if _covering_conditions(model, field) == (None,)
+        if _indexed(model, field)
     }
     # Models without an index on their organization column, or reaching their organization
     # through a parent: found through the parent, once the parent's own way is known.
@@ -172,6 +153,9 @@ def deletion_plan() -> tuple[OwnedModel, ...]:
 def _through_parent(
     model: type[Model], owned: dict[type[Model], OwnedModel], organization_fk
 ) -> OwnedModel | None:
+    """``model``'s rows found through a parent: the first hop of its ``organization_field``
+    path, or (for an unindexed organization column) an indexed ``CASCADE`` key to an owned
+    model."""
     path = getattr(model, "organization_field", "") or ""
     first_hop = path.split("__")[0] if "__" in path else None
     candidates = []
@@ -179,25 +163,19 @@ def _through_parent(
         parent = owned.get(_concrete(field.related_model))
         if parent is None:
             continue
-        conditions = _covering_conditions(model, field)
         if field.name == first_hop and organization_fk is None:
-            # The path to the organization: the only way to the rows, index or not.
-            candidates.append((0, field, parent, conditions or (None,)))
+            candidates.append((0, field, parent))  # the only way to the rows, index or not
         elif (
             organization_fk is not None
-            and conditions is not None
             and field.remote_field.on_delete is models.CASCADE
+            and _indexed(model, field)
         ):
-            candidates.append((1, field, parent, conditions))
+            candidates.append((1, field, parent))
     if not candidates:
         return None
-    _, field, parent, conditions = min(candidates, key=lambda c: (c[0], c[1].name))
+    _, field, parent = min(candidates, key=lambda c: (c[0], c[1].name))
     return OwnedModel(
-        model=model,
-        organization=organization_fk,
-        parent=field,
-        conditions=conditions,
-        depth=parent.depth + 1,
+        model=model, organization=organization_fk, parent=field, depth=parent.depth + 1
     )
 
 
@@ -351,13 +329,7 @@ def _delete_rows(entry: OwnedModel, organization_id, plan, using: str) -> int:
     )
 
     def delete(batch: list) -> int:
-        count = 0
-        for condition in entry.conditions:
-            rows = manager.filter(**{f"{entry.parent.name}__in": batch})
-            if condition is not None:
-                rows = rows.filter(condition)
-            count += rows._raw_delete(using)
-        return count
+        return manager.filter(**{f"{entry.parent.name}__in": batch})._raw_delete(using)
 
     count, batch = 0, []
     # One pass over the parents' ids (a server-side cursor on PostgreSQL).
