@@ -300,3 +300,27 @@ def test_a_deletion_that_is_refused_keeps_the_files(
     assert response.status_code == 409
     assert StoredFile.objects.filter(pk=bms_file.file_id).exists()
     assert os.path.exists(bms_file.file.file.path)
+
+
+def lookup_by_test_plan(test_id: int) -> str:
+    table = EISData._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Only an index that can serve the lookup avoids the (penalized) sequential scan.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN SELECT 1 FROM {table} WHERE test_id = %s", [test_id])
+        else:
+            cursor.execute(
+                f"EXPLAIN QUERY PLAN SELECT 1 FROM {table} WHERE test_id = %s", [test_id]
+            )
+        return " ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def test_eis_data_is_found_by_test_alone_through_an_index(organization):
+    """The database's check of the test foreign key looks EIS data up by test alone for each
+    deleted test; the partial unique indexes cannot serve it, and a scan of the table per test
+    made deleting an organization of a million rows outlast the server's timeout."""
+    test = f.EISTestFactory(organization=organization)
+    plan = lookup_by_test_plan(test.pk)
+    assert "Seq Scan" not in plan and "SCAN " + EISData._meta.db_table not in plan, plan
+    assert "Index" in plan or "INDEX" in plan, plan
