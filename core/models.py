@@ -24,6 +24,13 @@ class User(AbstractUser):
     """A person with one login for all four APIs. Email is unique, ignoring case."""
 
     email = models.EmailField("email address", help_text="Unique, compared ignoring case.")
+    token_generation = models.PositiveIntegerField(
+        default=0,
+        help_text=(
+            "Carried in every JWT issued to the user; raising it (log out everywhere) "
+            "ends every token issued before. API keys are not affected."
+        ),
+    )
 
     objects = PlatformUserManager()
 
