@@ -1,4 +1,5 @@
-"""Organization scoping and role checks, shared by every app.
+"""Organization scoping and role checks, shared by every app (the access policies that
+viewsets declare are in ``core.access``).
 
 The rules: reading needs any role in the object's organization, creating and updating need
 member or owner, deleting needs owner; staff may do everything. Objects of organizations the
@@ -9,10 +10,8 @@ in a request body outside the user's organizations is a 400 on that field.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Model, QuerySet
-from rest_framework import exceptions, permissions, serializers
+from rest_framework import permissions, serializers
 
 from core.models import Membership, Organization
 
@@ -59,6 +58,13 @@ def has_role(request, organization_id: int | None, required: str) -> bool:
     return Membership.rank(role) >= Membership.rank(required)
 
 
+def memberships_of(request) -> QuerySet:
+    """The organization ids of the requesting user's memberships, as a subquery."""
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    return Membership.objects.filter(user_id=user_id).values("organization_id")
+
+
 def scope_queryset(queryset: QuerySet, request, organization_field: str) -> QuerySet:
     """Limit ``queryset`` to the organizations of the requesting user (staff see all).
 
@@ -71,10 +77,7 @@ def scope_queryset(queryset: QuerySet, request, organization_field: str) -> Quer
     roles = getattr(django_request, "_organization_roles", None)
     if roles is not None:
         return queryset.filter(**{lookup: list(roles)})
-    user = getattr(request, "user", None)
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    memberships = Membership.objects.filter(user_id=user_id).values("organization_id")
-    return queryset.filter(**{lookup: memberships})
+    return queryset.filter(**{lookup: memberships_of(request)})
 
 
 def organization_id_of(obj: Model, organization_field: str = "organization") -> int | None:
@@ -104,52 +107,6 @@ class HasOrganizationRole(permissions.BasePermission):
         return has_role(request, organization_id, required)
 
 
-class OrganizationScopedViewSetMixin:
-    """For viewsets of objects that belong to an organization.
-
-    Declare ``organization_field`` (the lookup path from the model to ``Organization``).
-    Querysets are scoped, object permissions check the role, and creates check the role in
-    the organization named in the body after it has been validated.
-    """
-
-    organization_field = "organization"
-    required_roles: dict[str, str] = DEFAULT_REQUIRED_ROLES
-    permission_classes = [HasOrganizationRole]
-
-    def get_required_role(self, method: str) -> str:
-        return self.required_roles.get(method, Role.OWNER)
-
-    def get_queryset(self):
-        return scope_queryset(super().get_queryset(), self.request, self.organization_field)
-
-    def check_create_allowed(self) -> None:
-        """Refuse early (403) a writer who holds the needed role in none of their organizations."""
-        required = self.get_required_role("POST")
-        if is_staff(self.request):
-            return
-        roles = organization_roles(self.request).values()
-        if roles and not any(Membership.rank(r) >= Membership.rank(required) for r in roles):
-            raise exceptions.PermissionDenied(HasOrganizationRole.message)
-
-    def check_organization_role(self, organization_id: int | None, method: str) -> None:
-        if not has_role(self.request, organization_id, self.get_required_role(method)):
-            raise exceptions.PermissionDenied(HasOrganizationRole.message)
-
-    def organization_ids_in(self, validated: Any) -> set[int]:
-        items = validated if isinstance(validated, list) else [validated]
-        ids = set()
-        for item in items:
-            organization = item.get("organization")
-            if organization is not None:
-                ids.add(organization.pk if isinstance(organization, Model) else organization)
-        return ids
-
-    def perform_create(self, serializer):
-        for organization_id in self.organization_ids_in(serializer.validated_data):
-            self.check_organization_role(organization_id, "POST")
-        serializer.save()
-
-
 class OrganizationScopedSerializerMixin:
     """Restricts ``organization`` and every foreign key to the user's organizations, requires
     foreign keys to point within the object's own organization, and freezes ``organization``
@@ -174,25 +131,23 @@ class OrganizationScopedSerializerMixin:
     def validate(self, attrs):
         attrs = super().validate(attrs)
         instance = getattr(self, "instance", None)
-        organization = attrs.get("organization")
-        if (
-            instance is not None
-            and organization is not None
-            and organization.pk != instance.organization_id
-        ):
-            raise serializers.ValidationError(
-                {"organization": ["The organization cannot be changed after create."]}
-            )
-        organization_id = (
-            organization.pk
-            if organization is not None
-            else getattr(instance, "organization_id", None)
-        )
+        path = organization_path(self.Meta.model)
+        head, _, rest = path.partition("__")
+        organization_id = self._organization_id(attrs, instance, head, rest)
+        if instance is not None and organization_id is not None:
+            current = organization_id_of(instance, path)
+            if current is not None and organization_id != current:
+                message = (
+                    "The organization cannot be changed after create."
+                    if head == "organization"
+                    else f"Must belong to the same organization ({current}) as this object."
+                )
+                raise serializers.ValidationError({head: [message]})
         if organization_id is None:
             return attrs
         errors = {}
         for name, value in attrs.items():
-            if name == "organization":
+            if name == head:
                 continue
             related = value if isinstance(value, list | tuple) else [value]
             for obj in related:
@@ -206,6 +161,20 @@ class OrganizationScopedSerializerMixin:
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    @staticmethod
+    def _organization_id(attrs, instance, head: str, rest: str) -> int | None:
+        """The organization the validated body puts the object in: its ``organization``, or
+        the organization of the related object its organization path starts with; the
+        instance's own when the body names neither."""
+        value = attrs.get(head) if head else None
+        if isinstance(value, Organization):
+            return value.pk
+        if isinstance(value, Model):
+            return organization_id_of(value, rest or organization_path(type(value)))
+        if instance is not None and head:
+            return organization_id_of(instance, "__".join(filter(None, (head, rest))))
+        return None
 
 
 def organization_path(model: type[Model]) -> str:

@@ -8,7 +8,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.tenancy import OrganizationScopedViewSetMixin
+from core.access import AccessControlledViewSetMixin
 
 DEFAULT_BULK_MAX_ITEMS = 1000
 
@@ -51,7 +51,7 @@ class BulkCreateMixin:
 
     def create(self, request, *args, **kwargs):
         if hasattr(self, "check_create_allowed"):
-            self.check_create_allowed()
+            self.check_create_allowed()  # before validating: no user with no role learns more
         if not isinstance(request.data, list):
             return super().create(request, *args, **kwargs)
         items = request.data
@@ -79,7 +79,7 @@ class BulkCreateMixin:
 
 
 class OrganizationScopedModelViewSet(
-    OrganizationScopedViewSetMixin, BulkCreateMixin, viewsets.ModelViewSet
+    AccessControlledViewSetMixin, BulkCreateMixin, viewsets.ModelViewSet
 ):
     """CRUD on objects that belong to an organization, with every write in one transaction.
 
@@ -105,7 +105,7 @@ class OrganizationScopedModelViewSet(
 
     def perform_update(self, serializer):
         with transaction.atomic():
-            serializer.save()
+            super().perform_update(serializer)
 
     def perform_destroy(self, instance):
         with transaction.atomic():

@@ -73,12 +73,8 @@ from batterydb.validators import (
     item_test_ids,
     resolve_tests,
 )
-from core.tenancy import (
-    OrganizationScopedViewSetMixin,
-    is_staff,
-    organization_roles,
-    scope_queryset,
-)
+from core.access import AccessControlledViewSetMixin
+from core.tenancy import is_staff, organization_roles, scope_queryset
 from core.viewsets import prefers_minimal
 
 MAX_ROWS_PER_REQUEST = 10_000
@@ -149,7 +145,7 @@ WRITE_PARAMETERS = [
 ]
 
 
-class MeasurementViewSet(OrganizationScopedViewSetMixin, viewsets.GenericViewSet):
+class MeasurementViewSet(AccessControlledViewSetMixin, viewsets.GenericViewSet):
     """List, bulk create, retrieve, update and delete measurement rows of tests.
 
     Subclasses declare the model, the test model, the row spec, the wire fields and the
