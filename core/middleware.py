@@ -7,7 +7,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.shortcuts import render
 from rest_framework.exceptions import Throttled
 
-from core.exceptions import is_api_path, json_error, request_too_large_message
+from core.exceptions import (
+    is_api_path,
+    json_error,
+    request_too_large_message,
+    wants_html_errors,
+)
 
 
 class BodySizeLimitMiddleware:
@@ -33,14 +38,15 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return json_error(400, "Invalid Content-Length header.")
+            return json_error(400, "Invalid Content-Length header.", request.path)
         if length > limit:
-            return json_error(413, request_too_large_message(limit))
+            return json_error(413, request_too_large_message(limit), request.path)
         return None
 
 
 class JSONErrorMiddleware:
-    """Under the API prefixes, turns Django's HTML/plain-text error responses into JSON."""
+    """Under the API prefixes, turns Django's HTML/plain-text error responses (unknown URLs,
+    405, 500) into JSON in the API's shape; pages marked ``html_errors`` keep theirs."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -53,13 +59,20 @@ class JSONErrorMiddleware:
             and not response.get("Content-Type", "").startswith("application/json")
             and not getattr(response, "streaming", False)
             and getattr(response, "data", None) is None
+            and not wants_html_errors(request)
         ):
-            return json_error(response.status_code, _detail_for(response.status_code))
+            error = json_error(
+                response.status_code, _detail_for(response.status_code), request.path
+            )
+            if response.has_header("Allow"):
+                error["Allow"] = response["Allow"]
+            return error
         return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, RequestDataTooBig) and is_api_path(request.path):
-            return json_error(413, request_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return json_error(413, request_too_large_message(limit), request.path)
         return None
 
 
@@ -77,8 +90,8 @@ class ThrottledPageMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, Throttled):
             return None
-        if is_api_path(request.path):
-            response = json_error(429, str(exception.detail))
+        if is_api_path(request.path) and not wants_html_errors(request):
+            response = json_error(429, str(exception.detail), request.path)
         else:
             response = render(
                 request,
