@@ -324,3 +324,43 @@ def test_eis_data_is_found_by_test_alone_through_an_index(organization):
     plan = lookup_by_test_plan(test.pk)
     assert "Seq Scan" not in plan and "SCAN " + EISData._meta.db_table not in plan, plan
     assert "Index" in plan or "INDEX" in plan, plan
+
+
+def test_staff_delete_an_organization_in_the_admin_with_all_its_data(
+    organization, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    paths = populate(organization)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:core_organization_delete", args=[organization.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "everything it owns" in text and "EIS data" in text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Organization.objects.filter(pk=organization.pk).exists()
+    assert set(rows_of(organization.pk).values()) == {0}
+    assert not any(os.path.exists(path) for path in paths)
+
+
+def test_the_admin_refuses_a_protected_deletion_with_a_message(organization, other_organization):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    f.BatteryTypeFactory(organization=organization)
+    blocker = f.BatteryFactory(organization=other_organization)
+    type_elsewhere = f.BatteryTypeFactory(organization=organization)
+    Battery.objects.filter(pk=blocker.pk).update(battery_type=type_elsewhere)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:core_organization_delete", args=[organization.pk])
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert Organization.objects.filter(pk=organization.pk).exists()
+    assert "Not deleted" in response.content.decode()
