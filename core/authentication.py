@@ -1,4 +1,8 @@
-"""Credentials accepted by every API: personal API keys, JWTs and the session cookie."""
+"""Credentials accepted by every API: personal API keys, JWTs and the session cookie.
+
+API keys are not tokens: logging out everywhere (``core.tokens.user_tokens_revoke``) ends every
+JWT of the user but leaves the keys valid; each key is revoked on its own.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt import authentication as jwt_authentication
 
+from core import tokens
 from core.models import UserAPIKey
 
 API_KEY_KEYWORD = "User"
@@ -62,16 +67,42 @@ class UserAPIKeyAuthentication(authentication.BaseAuthentication):
 
 
 class JWTAuthentication(jwt_authentication.JWTAuthentication):
-    """``Authorization: Bearer <jwt>``, refusing inactive users and tokens from before a
-    password change (``CHECK_REVOKE_TOKEN``)."""
+    """``Authorization: Bearer <jwt>``, from any of the platform's login endpoints.
+
+    Refused with a 401 that says why: a token of an inactive or deleted user, one from before
+    a password change (``CHECK_REVOKE_TOKEN``) or a log-out-everywhere (its token generation,
+    ``core.tokens``), and one minted by an API's own login used outside that API's URL
+    prefixes (``settings.TOKEN_API_PREFIXES``).
+    """
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        return self.authenticate_token(raw_token, request.path_info)
+
+    def authenticate_token(self, raw_token: bytes, path: str):
+        """``(user, token)`` for a raw JWT presented at ``path``, or ``AuthenticationFailed``.
+        The WebSocket's authentication uses it too."""
+        validated_token = self.get_validated_token(raw_token)
+        tokens.check_token_api(validated_token, path)
+        return self.get_user(validated_token), validated_token
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)
+        tokens.check_token_user(validated_token, user)
+        return user
 
 
 class QueryTokenJWTAuthentication(JWTAuthentication):
-    """A JWT in the ``token`` query parameter, where an API documents it (VoltStorage)."""
+    """A JWT in the ``token`` query parameter, where an API documents it (VoltStorage), with
+    the same checks as the header's."""
 
     def authenticate(self, request):
         raw_token = request.query_params.get("token")
         if not raw_token:
             return None
-        validated_token = self.get_validated_token(raw_token.encode())
-        return self.get_user(validated_token), validated_token
+        return self.authenticate_token(raw_token.encode(), request.path_info)

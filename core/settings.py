@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "rest_framework_simplejwt",
+    # Used refresh tokens (single use, core.tokens).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -245,6 +247,15 @@ SIMPLE_JWT = {
     # A token issued before a password change is refused.
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
+}
+
+# --- Token scopes (core.tokens) ---------------------------------------------------------------
+# A token minted by an API's own login endpoint carries the API's name (claim "api") and is
+# accepted only under these URL prefixes, over HTTP and on the WebSocket; a token of
+# /api/token/ carries none and works everywhere. Lifetimes are on each API's token classes.
+TOKEN_API_PREFIXES = {
+    "dmlf": ("/dmlf/",),
+    "voltstorage": ("/voltstorage/rest/",),
 }
 
 SPECTACULAR_SETTINGS = {

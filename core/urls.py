@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 
 from core import csp, web_views
 from core.routers import optional_slash
-from core.views import TokenObtainPairView, TokenRefreshView, healthz
+from core.views import TokenObtainPairView, TokenRefreshView, TokenRevokeView, healthz
 
 # API routes answer with and without the trailing slash (core.routers); includes do the same
 # in their own modules.
@@ -24,6 +24,7 @@ urlpatterns = optional_slash(
         path("healthz", healthz, name="healthz"),
         path("api/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
         path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+        path("api/token/revoke/", TokenRevokeView.as_view(), name="token_revoke"),
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
         # Swagger UI with its settings in a script of their own (no inline script), Redoc without
         # web fonts and logo from a CDN; each with the relaxations it needs (core.csp).

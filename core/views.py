@@ -11,12 +11,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
-from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from core import services
+from core import services, tokens
 from core.models import Membership, Organization, User
 from core.serializers import (
     CurrentUserSerializer,
@@ -209,27 +208,46 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Exchange a username or email and a password for an access and a refresh JWT.
 
     Failed attempts lock the account and address for a while (429 with ``Retry-After``,
-    raised by the authentication backend: see ``core.throttling``)."""
+    raised by the authentication backend: see ``core.throttling``). An API's own login
+    endpoint subclasses it with its serializer (``core.tokens.TokenObtainPairSerializer`` and
+    its refresh token class); its tokens are then accepted only by that API."""
 
-
-class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """simplejwt's, with the refresh token of a deleted user a 401 like an inactive user's
-    (simplejwt 5.5 lets its ``DoesNotExist`` through as a 500)."""
-
-    def validate(self, attrs):
-        try:
-            return super().validate(attrs)
-        except User.DoesNotExist as exc:
-            raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            ) from exc
+    serializer_class = tokens.TokenObtainPairSerializer
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
-    """Exchange a refresh JWT for a new access JWT; limited per client address (429)."""
+    """Exchange a refresh JWT for a new access JWT and, where tokens rotate, a new refresh JWT
+    (the one sent is refused from then on); limited per client address (429). An API's own
+    refresh endpoint subclasses it with its serializer."""
 
-    serializer_class = TokenRefreshSerializer
+    serializer_class = tokens.TokenRefreshSerializer
     throttle_classes = [TokenRefreshRateThrottle]
+
+
+class AccessTokenObtainView(jwt_views.TokenViewBase):
+    """Base of a login endpoint that answers one access token (VoltStorage's): a subclass
+    declares its ``core.tokens.AccessTokenObtainSerializer``."""
+
+    serializer_class = tokens.AccessTokenObtainSerializer
+
+
+class TokenRevokeView(APIView):
+    """Log out everywhere: ends every JWT issued to you, access and refresh tokens of every
+    API, at once (``core.tokens.user_tokens_revoke``).
+
+    Any credential may ask (a JWT, an API key, the session with its CSRF token). API keys and
+    sessions are not tokens and stay valid: revoke a key on its own."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="Log out everywhere: revoke every JWT of yours",
+        request=None,
+        responses={204: None},
+    )
+    def post(self, request):
+        tokens.user_tokens_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def healthz(request):

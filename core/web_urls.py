@@ -31,6 +31,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", web_views.profile, name="profile"),
+    path("tokens/revoke/", web_views.tokens_revoke, name="tokens_revoke"),
     path("api-keys/", web_views.api_keys, name="api_keys"),
     path("api-keys/<str:prefix>/created/", web_views.api_key_created, name="api_key_created"),
     path("api-keys/<str:prefix>/revoke/", web_views.api_key_revoke, name="api_key_revoke"),

@@ -34,7 +34,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import condition
 from rest_framework.exceptions import ValidationError
 
-from core import services
+from core import services, tokens
 from core.authentication import API_KEY_KEYWORD
 from core.forms import (
     APIKeyCreateForm,
@@ -286,6 +286,20 @@ def profile(request: HttpRequest) -> HttpResponse:
         "core/profile.html",
         {"form": form, "memberships": _user_memberships(request.user)},
     )
+
+
+@login_required
+@require_methods("POST")
+def tokens_revoke(request: HttpRequest) -> HttpResponse:
+    """Log out everywhere (the profile page's button): ends every JWT issued to you, in every
+    API. API keys and this session are not tokens and stay valid."""
+    tokens.user_tokens_revoke(user=request.user)
+    messages.success(
+        request,
+        "Every token issued to you has been revoked: apps and scripts that logged in with "
+        "your password must log in again. Your API keys still work.",
+    )
+    return redirect("profile")
 
 
 # --- API keys --------------------------------------------------------------------------------

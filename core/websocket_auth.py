@@ -17,12 +17,23 @@ from core.authentication import API_KEY_KEYWORD, JWTAuthentication, UserAPIKeyAu
 
 
 @database_sync_to_async
-def _user_from_jwt(raw: str):
-    authentication = JWTAuthentication()
+def _user_from_jwt(raw: str, path: str):
+    """The token's user, with the checks of the HTTP side (scope, generation, password), or
+    the anonymous user, whom consumers refuse."""
     try:
-        return authentication.get_user(authentication.get_validated_token(raw.encode()))
+        user, _ = JWTAuthentication().authenticate_token(raw.encode(), path)
+        return user
     except (InvalidToken, TokenError, AuthenticationFailed):
         return AnonymousUser()
+
+
+def _socket_path(scope) -> str:
+    """The socket's path below the root path, as ``request.path_info`` is on HTTP."""
+    path = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path
 
 
 @database_sync_to_async
@@ -36,7 +47,11 @@ def _user_from_api_key(key: str):
 
 class TokenAuthMiddleware(BaseMiddleware):
     """Sets ``scope["user"]`` from ``?token=<jwt>``, ``?key=<api key>`` or an
-    ``Authorization`` header (``Bearer``/``User``); other sockets keep the session's user."""
+    ``Authorization`` header (``Bearer``/``User``); other sockets keep the session's user.
+
+    A JWT passes the checks of the HTTP side: one of an older token generation (log out
+    everywhere) or minted by another API's login (outside its URL prefixes) leaves the socket
+    anonymous, which consumers close with 4401."""
 
     async def __call__(self, scope, receive, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -45,11 +60,11 @@ class TokenAuthMiddleware(BaseMiddleware):
         keyword, _, credential = authorization.partition(" ")
         user = None
         if query.get("token"):
-            user = await _user_from_jwt(query["token"][0])
+            user = await _user_from_jwt(query["token"][0], _socket_path(scope))
         elif query.get("key"):
             user = await _user_from_api_key(query["key"][0])
         elif keyword.lower() == "bearer" and credential:
-            user = await _user_from_jwt(credential.strip())
+            user = await _user_from_jwt(credential.strip(), _socket_path(scope))
         elif keyword.lower() == API_KEY_KEYWORD.lower() and credential:
             user = await _user_from_api_key(credential.strip())
         if user is not None:

@@ -2,13 +2,14 @@
 
 import datetime as dt
 
+import jwt
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from core import services
+from core import services, tokens
 from core.models import UserAPIKey
 from tests.conftest import jwt_for
 
@@ -189,3 +190,36 @@ def test_api_key_user_is_a_complete_user_with_aware_datetimes(member):
     assert timezone.is_aware(found.user.date_joined)
     assert timezone.is_aware(found.expiry_date)
     assert UserAPIKey.objects.get_with_user("nothing") is None
+
+
+def test_jwt_without_a_generation_claim_counts_as_generation_zero(member):
+    """Tokens issued before token generations existed stay valid until the first revocation."""
+    token = jwt_for(member)
+    assert "gen" not in AccessToken(token)
+    assert get_me(f"Bearer {token}").status_code == 200
+
+    response = APIClient().post(reverse("token_revoke"), HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 204
+    member.refresh_from_db()
+    assert member.token_generation == 1
+    refused = get_me(f"Bearer {token}")
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "token_revoked"
+
+
+def test_tokens_of_the_platform_carry_the_users_generation_and_no_api(member):
+    tokens.user_tokens_revoke(user=member)
+    tokens.user_tokens_revoke(user=member)
+    pair = (
+        APIClient()
+        .post(
+            reverse("token_obtain_pair"), {"username": member.username, "password": "pass-word-123"}
+        )
+        .json()
+    )
+    for raw in (pair["access"], pair["refresh"]):
+        claims = jwt.decode(raw, options={"verify_signature": False})
+        assert claims["gen"] == 2
+        assert "api" not in claims
+    assert get_me(f"Bearer {pair['access']}").status_code == 200
