@@ -1,29 +1,22 @@
 """The platform stream: a WebSocket that relays messages sent to the ``platform`` group."""
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from core.services import PLATFORM_GROUP
+from core.sockets import StreamConsumer
 
 
-class PlatformStreamConsumer(AsyncJsonWebsocketConsumer):
-    """Authenticated sockets join the ``platform`` group and receive what is broadcast to it
-    (``core.services.platform_broadcast`` or ``manage.py broadcast``), from any process when
-    the channel layer is Redis. Messages from the client are ignored."""
+class PlatformStreamConsumer(StreamConsumer):
+    """Every authenticated user may listen; a socket without a valid credential is closed with
+    4401 (``core.sockets``). On open it receives ``{"type": "hello", "user": <username>}``,
+    then ``{"type": "message", "message": ...}`` for each broadcast
+    (``core.services.platform_broadcast`` or ``manage.py broadcast``), from any process when the
+    channel layer is Redis."""
 
-    async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
-            return
-        await self.channel_layer.group_add(PLATFORM_GROUP, self.channel_name)
-        await self.accept()
-        await self.send_json({"type": "hello", "user": user.get_username()})
+    async def authorize(self, user):
+        return [PLATFORM_GROUP]
 
-    async def disconnect(self, code):
-        await self.channel_layer.group_discard(PLATFORM_GROUP, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        return None
+    async def opened(self):
+        await self.send_json({"type": "hello", "user": self.user.get_username()})
 
     async def platform_message(self, event):
+        """The event of ``manage.py broadcast``."""
         await self.send_json({"type": "message", "message": event["message"]})

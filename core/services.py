@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from core.broadcast import broadcast
 from core.deletion import organization_delete_everything
 from core.models import Membership, Organization, User, UserAPIKey
 
@@ -90,14 +89,10 @@ def api_key_revoke(*, api_key: UserAPIKey) -> UserAPIKey:
     return api_key
 
 
-def platform_broadcast(*, message: dict) -> None:
-    """Send ``message`` to every socket on the platform stream, after the current commit.
+def platform_broadcast(*, message: object) -> None:
+    """Send ``message`` to every socket on the platform stream, after the current commit, as
+    ``{"type": "message", "message": message}``.
 
-    With Redis configured this reaches consumers in every ASGI process."""
-
-    def send() -> None:
-        async_to_sync(get_channel_layer().group_send)(
-            PLATFORM_GROUP, {"type": "platform.message", "message": message}
-        )
-
-    transaction.on_commit(send)
+    With Redis configured this reaches consumers in every ASGI process. A failure of the
+    channel layer is logged and counted, never raised (``core.broadcast``)."""
+    broadcast(group=PLATFORM_GROUP, message={"type": "message", "message": message})

@@ -19,45 +19,37 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from tests.conftest import jwt_for
 from tests.factories import UserFactory
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
-HOST = "127.0.0.1"
-START_TIMEOUT = 60  # seconds for a server to answer /healthz
-STOP_TIMEOUT = 20  # seconds for a graceful stop before SIGKILL
-
-# What the proxy says of a request that reached it over HTTPS (honoured with
-# DJANGO_BEHIND_PROXY=1, ignored otherwise).
-AS_HTTPS = {"X-Forwarded-Proto": "https"}
-
-LIVE_REASON = (
-    "live production test: set DATABASE_URL (PostgreSQL) and REDIS_URL; without Redis the "
-    "in-memory channel layer cannot carry a broadcast from one process to another"
+from tests.live import (
+    AS_HTTPS,
+    HOST,
+    PROJECT_DIR,
+    PYTHON,
+    free_port,
+    gunicorn,
+    live,
+    needs_services,
+    open_socket,
+    postgres_env,
+    receive_json,
+    receive_until,
+    running_server,
+    settings_env_vars,
+    socket_refusal,
+    uvicorn,
+    websocket_url,
 )
-live = pytest.mark.live
-needs_services = pytest.mark.skipif(
-    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")), reason=LIVE_REASON
-)
-
 
 # --- Settings switching (no services needed) -------------------------------------------------
-
-SETTINGS_FILE = PROJECT_DIR / "core" / "settings.py"
 
 # Prints what the environment switches, as JSON, from a fresh interpreter.
 SETTINGS_PROBE = """
@@ -87,21 +79,33 @@ print(json.dumps({
 """
 
 
-def settings_env_vars() -> list[str]:
-    """Every environment variable ``core/settings.py`` reads."""
-    source = SETTINGS_FILE.read_text()
-    readers = r"(?:env_bool|env_int|env_list|os\.environ\.get|os\.getenv)"
-    return sorted(set(re.findall(readers + r"""\(\s*["']([A-Z0-9_]+)["']""", source)))
+# Prints the channel layer that channels builds from the settings, from a fresh interpreter.
+LAYER_PROBE = """
+import json
+import django
+django.setup()
+from channels.layers import get_channel_layer
+
+layer = get_channel_layer()
+print(json.dumps({
+    "class": f"{type(layer).__module__}.{type(layer).__qualname__}",
+    "capacity": layer.capacity,
+    "expiry": layer.expiry,
+    "group_expiry": layer.group_expiry,
+    "hosts": getattr(layer, "hosts", None),
+}))
+"""
 
 
-def load_settings(**env: str) -> dict:
-    """Import ``core.settings`` in a subprocess with only ``env`` among the variables it reads."""
+def load_settings(probe: str = SETTINGS_PROBE, **env: str) -> dict:
+    """Run ``probe`` (by default: import ``core.settings`` and print what the environment
+    switches) in a subprocess with only ``env`` among the variables the settings read."""
     clean = {k: v for k, v in os.environ.items() if k not in settings_env_vars()}
-    clean.pop("DJANGO_SETTINGS_MODULE", None)
+    clean["DJANGO_SETTINGS_MODULE"] = "core.settings"
     clean["DJANGO_SECRET_KEY"] = "settings-probe-" + "x" * 50
     clean.update(env)
     completed = subprocess.run(
-        [PYTHON, "-c", SETTINGS_PROBE],
+        [PYTHON, "-c", probe],
         env=clean,
         cwd=PROJECT_DIR,
         capture_output=True,
@@ -134,7 +138,7 @@ def test_settings_without_services_use_sqlite_memory_layer_and_locmem_cache(tmp_
     assert values["name"] == str(sqlite_path)
     assert values["conn_max_age"] == 0
     assert values["conn_health_checks"] is True
-    assert values["channel_layer"] == "channels.layers.InMemoryChannelLayer"
+    assert values["channel_layer"] == "core.broadcast.InMemoryChannelLayer"
     assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert values["debug"] is False
     assert values["proxy_ssl_header"] is None
@@ -154,7 +158,7 @@ def test_settings_with_database_url_use_postgresql_with_the_pool():
     assert values["conn_health_checks"] is True
     assert values["options"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10}
     # The database alone does not switch the channel layer or the cache.
-    assert values["channel_layer"] == "channels.layers.InMemoryChannelLayer"
+    assert values["channel_layer"] == "core.broadcast.InMemoryChannelLayer"
     assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
@@ -174,11 +178,38 @@ def test_settings_with_redis_url_use_redis_channel_layer_and_cache():
 
     values = load_settings(REDIS_URL=url)
 
-    assert values["channel_layer"] == "channels_redis.core.RedisChannelLayer"
-    assert values["channel_hosts"] == [url]
+    assert values["channel_layer"] == "core.broadcast.RedisChannelLayer"
+    assert [host["address"] for host in values["channel_hosts"]] == [url]
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["cache_location"] == url
     assert values["engine"] == "django.db.backends.sqlite3"
+
+
+def test_channel_layer_limits_have_defaults_for_a_thousand_subscribers():
+    memory = load_settings(LAYER_PROBE)
+    redis_layer = load_settings(LAYER_PROBE, REDIS_URL="redis://127.0.0.1:1/0")
+
+    assert memory["class"] == "core.broadcast.InMemoryChannelLayer"
+    assert redis_layer["class"] == "core.broadcast.RedisChannelLayer"
+    for layer in (memory, redis_layer):
+        assert (layer["capacity"], layer["expiry"], layer["group_expiry"]) == (200, 30, 86400)
+    # An unreachable Redis fails fast; replies may take longer than the 5 s blocking reads.
+    assert redis_layer["hosts"] == [
+        {"address": "redis://127.0.0.1:1/0", "socket_connect_timeout": 2, "socket_timeout": 10}
+    ]
+
+
+@pytest.mark.parametrize("redis_url", ["", "redis://127.0.0.1:1/0"], ids=["memory", "redis"])
+def test_channel_layer_limits_come_from_the_environment(redis_url):
+    layer = load_settings(
+        LAYER_PROBE,
+        REDIS_URL=redis_url,
+        CHANNEL_LAYER_CAPACITY="1500",
+        CHANNEL_LAYER_EXPIRY="12",
+        CHANNEL_LAYER_GROUP_EXPIRY="3600",
+    )
+
+    assert (layer["capacity"], layer["expiry"], layer["group_expiry"]) == (1500, 12, 3600)
 
 
 def test_settings_behind_proxy_trust_forwarded_proto_and_host():
@@ -191,144 +222,21 @@ def test_settings_behind_proxy_trust_forwarded_proto_and_host():
 # --- Live: real servers against PostgreSQL and Redis ------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    if not path.exists():
-        return ""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@contextlib.contextmanager
-def running_server(
-    argv: list[str],
-    env: dict[str, str] | None,
-    port: int,
-    log: Path,
-    *,
-    name: str | None = None,
-    ready_path: str = "/healthz",
-    ready_headers: dict[str, str] | None = AS_HTTPS,
-    stop_signal: int = signal.SIGTERM,
-) -> Iterator[str]:
-    """Start a server in its own process group, wait until ``ready_path`` answers 200,
-    always stop it (``stop_signal`` to the group, then SIGKILL)."""
-    name = name or argv[2]
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=PROJECT_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            base_url = f"http://{HOST}:{port}"
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"{name} exited with {process.returncode}:\n{log_tail(log)}")
-                with contextlib.suppress(httpx.HTTPError):
-                    ready = httpx.get(f"{base_url}{ready_path}", headers=ready_headers, timeout=2)
-                    if ready.status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{name} not ready in {START_TIMEOUT}s:\n{log_tail(log)}")
-                time.sleep(0.2)
-            yield base_url
-        finally:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, stop_signal)
-                try:
-                    process.wait(STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(10)
-
-
 @pytest.fixture
 def live_env(transactional_db) -> dict[str, str]:
-    """The environment of the server processes: production settings on the test database
-    (committed data, thanks to ``transactional_db``) and the configured Redis."""
-    if connection.vendor != "postgresql":
-        pytest.skip("live production test: DATABASE_URL must point at PostgreSQL")
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    test_database = connection.settings_dict["NAME"]
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "core.settings",
-            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{test_database}")),
-            "REDIS_URL": os.environ["REDIS_URL"],
-            # Tokens minted in this process must verify in the servers.
-            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-            "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DATABASE_POOL_MIN_SIZE": "1",
-            "DATABASE_POOL_MAX_SIZE": "4",
-            "WEB_CONCURRENCY": "2",
-        }
-    )
-    return env
-
-
-def gunicorn(env: dict[str, str], log: Path):
-    """gunicorn with the production config file, as the web service runs it."""
-    port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "core.wsgi:application",
-        "--config",
-        str(PROJECT_DIR / "deploy" / "gunicorn.conf.py"),
-        f"--bind={HOST}:{port}",
-    ]
-    return running_server(argv, env, port, log)
-
-
-def uvicorn(env: dict[str, str], log: Path):
-    """uvicorn as the ws service runs it."""
-    port = free_port()
-    argv = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "core.asgi:application",
-        f"--host={HOST}",
-        f"--port={port}",
-        "--workers=1",
-        "--lifespan=off",
-        "--no-access-log",
-        "--timeout-graceful-shutdown=5",
-    ]
-    return running_server(argv, env, port, log)
+    return postgres_env()
 
 
 @pytest.fixture
 def gunicorn_url(live_env, tmp_path) -> Iterator[str]:
-    with gunicorn(live_env, tmp_path / "gunicorn.log") as url:
-        yield url
+    with gunicorn(live_env, tmp_path / "gunicorn.log") as server:
+        yield server.url
 
 
 @pytest.fixture
 def uvicorn_url(live_env, tmp_path) -> Iterator[str]:
-    with uvicorn(live_env, tmp_path / "uvicorn.log") as url:
-        yield url
-
-
-def websocket_url(base_url: str, query: str = "") -> str:
-    url = base_url.replace("http://", "ws://", 1) + "/ws/platform/"
-    return f"{url}?{query}" if query else url
+    with uvicorn(live_env, tmp_path / "uvicorn.log") as server:
+        yield server.url
 
 
 @live
@@ -345,21 +253,16 @@ def test_gunicorn_serves_health_and_jwt_api_on_postgresql_and_redis(gunicorn_url
     anonymous = httpx.get(f"{gunicorn_url}/api/v2/users/me/", timeout=10)
 
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert health.json()["status"] == "ok"
+    assert health.json()["checks"] == {"database": "ok", "redis": "ok"}
     assert me.status_code == 200, me.text
     assert me.json()["username"] == "live-rest"
     assert anonymous.status_code == 401
 
 
-async def _receive_json(sock, timeout: float) -> dict:
-    return json.loads(await asyncio.wait_for(sock.recv(), timeout))
-
-
 async def _hello_then_broadcast(url: str, env: dict[str, str]) -> tuple[dict, dict, str]:
-    from websockets.asyncio.client import connect
-
-    async with connect(url, origin=f"http://{HOST}", open_timeout=10, close_timeout=5) as sock:
-        hello = await _receive_json(sock, 10)
+    async with open_socket(url) as sock:
+        hello = await receive_json(sock)
         command = await asyncio.to_thread(
             subprocess.run,
             [PYTHON, "manage.py", "broadcast", '{"hello": "world"}'],
@@ -373,11 +276,8 @@ async def _hello_then_broadcast(url: str, env: dict[str, str]) -> tuple[dict, di
         assert command.returncode == 0, command.stderr
         # Other runs may share this Redis: skip their messages, wait a few seconds for ours.
         expected = {"type": "message", "message": {"hello": "world"}}
-        deadline = time.monotonic() + 5
-        while True:
-            frame = await _receive_json(sock, max(0.1, deadline - time.monotonic()))
-            if frame == expected:
-                return hello, frame, command.stdout
+        frame = await receive_until(sock, lambda frame: frame == expected, timeout=5)
+        return hello, frame, command.stdout
 
 
 @live
@@ -385,7 +285,7 @@ async def _hello_then_broadcast(url: str, env: dict[str, str]) -> tuple[dict, di
 def test_broadcast_from_another_process_reaches_a_socket_on_uvicorn(uvicorn_url, live_env):
     pytest.importorskip("websockets")
     user = UserFactory(username="live-socket")
-    url = websocket_url(uvicorn_url, f"token={jwt_for(user)}")
+    url = websocket_url(uvicorn_url, "/ws/platform/", f"token={jwt_for(user)}")
 
     hello, message, stdout = asyncio.run(asyncio.wait_for(_hello_then_broadcast(url, live_env), 90))
 
@@ -394,26 +294,19 @@ def test_broadcast_from_another_process_reaches_a_socket_on_uvicorn(uvicorn_url,
     assert stdout.strip() == "sent"
 
 
-async def _handshake_status(url: str) -> int:
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import InvalidStatus
-
-    try:
-        async with connect(url, origin=f"http://{HOST}", open_timeout=10, close_timeout=5):
-            return 101
-    except InvalidStatus as exc:
-        return exc.response.status_code
-
-
 @live
 @needs_services
 @pytest.mark.parametrize("query", ["", "token=not-a-jwt"], ids=["no-credential", "bad-token"])
-def test_socket_without_valid_credential_is_refused(uvicorn_url, query):
+def test_socket_without_valid_credential_is_closed_with_4401(uvicorn_url, query):
     pytest.importorskip("websockets")
+    url = websocket_url(uvicorn_url, "/ws/platform/", query)
 
-    status = asyncio.run(asyncio.wait_for(_handshake_status(websocket_url(uvicorn_url, query)), 30))
+    refusal = asyncio.run(asyncio.wait_for(socket_refusal(url), 30))
 
-    assert status == 403
+    # Accepted, then closed with the application's code: the client sees why.
+    assert refusal.http_status is None
+    assert refusal.code == 4401
+    assert "credentials" in refusal.reason
 
 
 # --- Live: the proxy of docker-compose (deploy/nginx.conf) in front of both servers -----------
@@ -487,10 +380,11 @@ def test_proxy_routes_rest_to_gunicorn_and_sockets_to_uvicorn(live_env, tmp_path
     env = {**live_env, "DJANGO_BEHIND_PROXY": "1", "DJANGO_SECURE_SSL_REDIRECT": "1"}
     proxy_port = free_port()
     with contextlib.ExitStack() as stack:
-        web_url = stack.enter_context(gunicorn(env, tmp_path / "gunicorn.log"))
-        ws_url = stack.enter_context(uvicorn(env, tmp_path / "uvicorn.log"))
+        web_url = stack.enter_context(gunicorn(env, tmp_path / "gunicorn.log")).url
+        ws_url = stack.enter_context(uvicorn(env, tmp_path / "uvicorn.log")).url
         config = nginx_config(tmp_path, proxy_port, web_url, ws_url)
-        proxy_url = stack.enter_context(running_nginx(config, proxy_port, tmp_path / "nginx.log"))
+        proxy = stack.enter_context(running_nginx(config, proxy_port, tmp_path / "nginx.log"))
+        proxy_url = proxy.url
 
         plain_http = httpx.get(f"{proxy_url}/healthz", timeout=10)
         health = httpx.get(f"{proxy_url}/healthz", headers=AS_HTTPS, timeout=10)
@@ -499,7 +393,7 @@ def test_proxy_routes_rest_to_gunicorn_and_sockets_to_uvicorn(live_env, tmp_path
             headers={**AS_HTTPS, "Authorization": f"Bearer {token}"},
             timeout=10,
         )
-        socket_url = websocket_url(proxy_url, f"token={token}")
+        socket_url = websocket_url(proxy_url, "/ws/platform/", f"token={token}")
         hello, message, _ = asyncio.run(
             asyncio.wait_for(_hello_then_broadcast(socket_url, env), 90)
         )
