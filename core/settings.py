@@ -142,11 +142,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# Channel layer limits, sized for 1,000 subscribers of one group (one product's live stream):
+# - CHANNEL_LAYER_CAPACITY (200) bounds the messages waiting for one channel. With Redis the
+#   sockets of one server process share one Redis list, so a group message costs one entry
+#   per process however many of its sockets subscribe: 200 absorbs a burst of 200 broadcasts
+#   (other groups' included) while a process catches up. Each socket then has its own buffer
+#   of 200 in the process: about 13 s of lag at 15 messages a second before a slow client
+#   loses its oldest, and at most 1,000 x 200 x ~0.5 KB = ~100 MB per process if every
+#   subscriber stalls while still answering pings (channels' default, 100, drops after half
+#   of that; 1,000 would allow ~500 MB). Dropped messages are counted (core.broadcast).
+# - CHANNEL_LAYER_EXPIRY (30 s): a message nobody read within 30 s is stale for a live view and
+#   is discarded (channels' default is 60 s); a process that stopped reading loses its list.
+# - CHANNEL_LAYER_GROUP_EXPIRY (86,400 s): how long the members of a process that died without
+#   leaving stay in a group (each broadcast still writes one entry for that process).
+#   Live sockets re-join every half of it (core.sockets), so they never lapse.
+CHANNEL_LAYER_CONFIG = {
+    "capacity": env_int("CHANNEL_LAYER_CAPACITY", 200),
+    "expiry": env_int("CHANNEL_LAYER_EXPIRY", 30),
+    "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY", 86400),
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels_redis's layer, counting the messages it drops (core.broadcast).
+            "BACKEND": "core.broadcast.RedisChannelLayer",
+            "CONFIG": {
+                # An unreachable Redis fails a broadcast within 2 s instead of holding the
+                # request; replies may take longer than channels_redis's 5 s blocking reads.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 10}
+                ],
+                **CHANNEL_LAYER_CONFIG,
+            },
         }
     }
     CACHES = {
@@ -159,7 +187,12 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "core.broadcast.InMemoryChannelLayer",
+            "CONFIG": CHANNEL_LAYER_CONFIG,
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Identity --------------------------------------------------------------------------------

@@ -12,7 +12,13 @@ from drf_spectacular.views import (
 
 from core import csp, web_views
 from core.routers import optional_slash
-from core.views import TokenObtainPairView, TokenRefreshView, TokenRevokeView, healthz
+from core.views import (
+    TokenObtainPairView,
+    TokenRefreshView,
+    TokenRevokeView,
+    healthz,
+    healthz_ready,
+)
 
 # API routes answer with and without the trailing slash (core.routers); includes do the same
 # in their own modules.
@@ -22,6 +28,7 @@ urlpatterns = optional_slash(
         path("admin/", admin.site.urls),
         path("accounts/", include("core.web_urls")),
         path("healthz", healthz, name="healthz"),
+        path("healthz/ready", healthz_ready, name="healthz-ready"),
         path("api/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
         path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
         path("api/token/revoke/", TokenRevokeView.as_view(), name="token_revoke"),

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from core import services, tokens
+from core.broadcast import counters as broadcast_counters
 from core.models import Membership, Organization, User
 from core.serializers import (
     CurrentUserSerializer,
@@ -250,27 +251,54 @@ class TokenRevokeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def healthz(request):
-    """Liveness and readiness: the database and, when configured, Redis. 503 when one is down."""
+def _health_checks() -> dict[str, str]:
+    """``{"database": "ok" | "down", "redis": "ok" | "down"}`` (``redis`` only when configured)."""
     checks: dict[str, str] = {}
-    healthy = True
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-        healthy = False
+    except Exception:
+        checks["database"] = "down"
     if settings.REDIS_URL:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+        )
         try:
-            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
             client.ping()
-            client.close()
             checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-            healthy = False
+        except Exception:
+            checks["redis"] = "down"
+        finally:
+            client.close()
+    return checks
+
+
+def _health_response(checks: dict[str, str], *, healthy: bool) -> JsonResponse:
+    everything = all(state == "ok" for state in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        {
+            "status": "ok" if everything else "degraded" if healthy else "unavailable",
+            "checks": checks,
+            # This process's broadcasts since it started (core.broadcast).
+            "broadcasts": broadcast_counters.snapshot(),
+        },
         status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
     )
+
+
+def healthz(request):
+    """Liveness: 200 while the database answers, since writes then work; 503 when it does not.
+
+    Redis down is reported (``"redis": "down"``, status ``degraded``) but keeps the 200: writes
+    are still stored, their broadcasts are counted as failed and throttles count per process.
+    The answer also carries this process's broadcast counters (sent, failed, dropped)."""
+    checks = _health_checks()
+    return _health_response(checks, healthy=checks["database"] == "ok")
+
+
+def healthz_ready(request):
+    """Readiness, the strict check: 503 unless the database and Redis (when configured) both
+    answer, for a server whose work needs Redis (the WebSocket service)."""
+    checks = _health_checks()
+    return _health_response(checks, healthy=all(state == "ok" for state in checks.values()))
