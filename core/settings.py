@@ -7,10 +7,12 @@ variable is listed in ``.env.example``.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as corsheaders_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     # Used refresh tokens (single use, core.tokens).
     "rest_framework_simplejwt.token_blacklist",
+    "corsheaders",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -76,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that preflights and every answer of the API prefixes (errors too) carry CORS.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -290,6 +295,17 @@ TOKEN_API_PREFIXES = {
     "dmlf": ("/dmlf/",),
     "voltstorage": ("/voltstorage/rest/",),
 }
+
+# --- CORS for browser clients of the APIs (django-cors-headers) --------------------------------
+# Origins (scheme://host[:port]) whose pages may call the APIs, comma-separated; none by
+# default. Only the API prefixes answer CORS; credentials travel in the Authorization header
+# (JWT or API key), never in cookies, so the session cannot be used cross-origin.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = "^(?:{})".format("|".join(re.escape(prefix) for prefix in API_PREFIXES))
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*corsheaders_default_headers, "prefer")
+# Paging headers of the passport and VoltStorage lists, and the wait of a 429.
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "Retry-After"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Battery data platform API",
