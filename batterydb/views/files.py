@@ -13,7 +13,6 @@ import unicodedata
 
 from django.conf import settings
 from django.db import transaction
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
@@ -25,6 +24,7 @@ from batterydb.models import BMSFile, DBCFile, ModelVersion, StoredFile
 from batterydb.serializers import resources as serializers
 from batterydb.services.files import stored_file_create, stored_file_release
 from batterydb.views.resources import TIMESTAMPS, ResourceViewSet, crud_schema, projects_prefetch
+from core.streaming import file_response
 
 DOWNLOAD_CONTENT_TYPE = "application/octet-stream"
 
@@ -135,10 +135,11 @@ class StoredFileViewSetMixin:
         except FileNotFoundError as exc:
             raise NotFound("The stored file is missing.") from exc
         # Whatever the uploader claimed (text/html, image/svg+xml...), a browser must neither
-        # render the bytes in the site's origin nor guess a type for them.
-        response = FileResponse(
+        # render the bytes in the site's origin nor guess a type for them. Streamed in blocks
+        # under either server (core.streaming): a large file never sits in memory.
+        response = file_response(
+            request,
             handle,
-            as_attachment=True,
             filename=download_filename(stored.name),
             content_type=DOWNLOAD_CONTENT_TYPE,
         )
