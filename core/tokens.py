@@ -225,12 +225,18 @@ def refresh_token_claim(*, token, user) -> None:
 # --- Serializers of the login and refresh endpoints -------------------------------------------
 
 
-class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
-    """Username (or email) and password in, ``{"refresh", "access"}`` out.
+# An API's own endpoint subclasses these serializers declaring its token class (the docstrings
+# are the schema's descriptions): ``TokenObtainPairSerializer`` and ``TokenRefreshSerializer``
+# its refresh token class (``token_class = DMLFRefreshToken``; the access token comes from
+# that class's ``access_token_class``); ``AccessTokenObtainSerializer`` its access token class,
+# and may declare ``username_field`` (``"email"``) and ``lifetime_field``: the request field
+# giving the token's lifetime in seconds, from 0 to the class's ``max_lifetime`` (outside: a
+# 400 on that field, before the password is checked), defaulting to the class's lifetime. Bad
+# credentials are a 401 unless ``invalid_credentials`` raises something else.
 
-    An API's own endpoint subclasses it declaring its refresh token class
-    (``token_class = DMLFRefreshToken``); the access token comes from that class's
-    ``access_token_class``."""
+
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """A username (or email) and a password in; a refresh and an access token out."""
 
     token_class = PlatformRefreshToken
 
@@ -242,13 +248,12 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
 
 
 class TokenRefreshSerializer(serializers.Serializer):
-    """A refresh token in; a new access token out, and a new refresh token when the token
-    class rotates (then the one sent is refused from then on).
+    """A refresh token in; a new access token out, and a new refresh token where tokens rotate
+    (then the one sent is refused from then on).
 
     Refused with a 401: an invalid, expired or used token, one of another API (refresh it at
     that API's endpoint), one of a deleted or inactive user, and one from before a password
-    change or a log-out-everywhere. An API's own endpoint subclasses it declaring
-    ``token_class``."""
+    change or a log-out-everywhere."""
 
     refresh = serializers.CharField(
         help_text="The refresh token; the answer carries a new one when tokens rotate."
@@ -292,14 +297,7 @@ class TokenRefreshSerializer(serializers.Serializer):
 
 
 class AccessTokenObtainSerializer(jwt_serializers.TokenObtainSerializer):
-    """Credentials in, one access token out (``{"token": ...}``), for APIs whose login answers
-    a single token (VoltStorage).
-
-    A subclass declares ``token_class``, and may declare ``username_field`` (``"email"``) and
-    ``lifetime_field``: the request field giving the token's lifetime in seconds, from 0 to the
-    class's ``max_lifetime`` (outside: a 400 on that field, before the password is checked),
-    defaulting to the class's lifetime. Bad credentials are a 401 unless
-    ``invalid_credentials`` is overridden."""
+    """Credentials in; one access token out, valid for as long as asked."""
 
     token_class: type[PlatformAccessToken] = VoltStorageAccessToken
     lifetime_field: str | None = None

@@ -205,36 +205,38 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializer.data)
 
 
+# The platform's token endpoints. An API's own login and refresh endpoints subclass these
+# views with a serializer of core.tokens that declares the API's token class; AccessTokenObtainView
+# is the base of a login that answers one access token (VoltStorage's).
+
+
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Exchange a username or email and a password for an access and a refresh JWT.
 
-    Failed attempts lock the account and address for a while (429 with ``Retry-After``,
-    raised by the authentication backend: see ``core.throttling``). An API's own login
-    endpoint subclasses it with its serializer (``core.tokens.TokenObtainPairSerializer`` and
-    its refresh token class); its tokens are then accepted only by that API."""
+    Failed attempts lock the account and address for a while (429 with ``Retry-After``)."""
 
     serializer_class = tokens.TokenObtainPairSerializer
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
-    """Exchange a refresh JWT for a new access JWT and, where tokens rotate, a new refresh JWT
-    (the one sent is refused from then on); limited per client address (429). An API's own
-    refresh endpoint subclasses it with its serializer."""
+    """Exchange a refresh JWT for a new access JWT and, where tokens rotate, a new refresh JWT:
+    each refresh token is then used once. Limited per client address (429)."""
 
     serializer_class = tokens.TokenRefreshSerializer
     throttle_classes = [TokenRefreshRateThrottle]
 
 
 class AccessTokenObtainView(jwt_views.TokenViewBase):
-    """Base of a login endpoint that answers one access token (VoltStorage's): a subclass
-    declares its ``core.tokens.AccessTokenObtainSerializer``."""
+    """Exchange credentials for one access JWT, valid for as long as asked.
+
+    Failed attempts lock the account and address for a while (429 with ``Retry-After``)."""
 
     serializer_class = tokens.AccessTokenObtainSerializer
 
 
 class TokenRevokeView(APIView):
     """Log out everywhere: ends every JWT issued to you, access and refresh tokens of every
-    API, at once (``core.tokens.user_tokens_revoke``).
+    API, at once.
 
     Any credential may ask (a JWT, an API key, the session with its CSRF token). API keys and
     sessions are not tokens and stay valid: revoke a key on its own."""

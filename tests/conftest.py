@@ -7,10 +7,10 @@ import contextlib
 import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import throttling
 from core.models import Membership
+from core.tokens import PlatformAccessToken
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
@@ -61,8 +61,9 @@ def _generous_login_limits(settings):
 
 
 def jwt_for(user) -> str:
-    """An access token minted directly, without a login round trip."""
-    return str(RefreshToken.for_user(user).access_token)
+    """An access token of the platform minted directly, without a login round trip (and
+    without a query)."""
+    return str(PlatformAccessToken.for_user(user))
 
 
 @pytest.fixture
