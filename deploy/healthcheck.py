@@ -1,5 +1,11 @@
-"""Container health check: ``python deploy/healthcheck.py [port]`` exits 0 when ``/healthz``
-of the server in this container answers 200 (database and Redis reachable).
+"""Container health check: ``python deploy/healthcheck.py [port] [path]`` exits 0 when ``path``
+of the server in this container answers 200.
+
+- ``/healthz`` (the default, the web service): liveness. 200 while the database answers, since
+  writes then work; Redis down is reported in the body (``"redis": "down"``) but stays 200, so
+  the REST service is not marked unhealthy for what it can do without Redis.
+- ``/healthz/ready`` (the ws service): the strict check, 503 unless the database and Redis both
+  answer; a WebSocket server without Redis cannot deliver any broadcast.
 
 The request looks like one from the proxy: its Host is the first of ``DJANGO_ALLOWED_HOSTS``
 (so Django does not refuse it) and it says ``X-Forwarded-Proto: https`` (so that
@@ -22,19 +28,20 @@ def health_host() -> str:
 
 def main() -> int:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
+    path = sys.argv[2] if len(sys.argv) > 2 else "/healthz"
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         connection.request(
-            "GET", "/healthz", headers={"Host": health_host(), "X-Forwarded-Proto": "https"}
+            "GET", path, headers={"Host": health_host(), "X-Forwarded-Proto": "https"}
         )
         response = connection.getresponse()
         body = response.read(500).decode(errors="replace")
     except OSError as exc:
-        print(f"healthz: {exc}", file=sys.stderr)
+        print(f"{path}: {exc}", file=sys.stderr)
         return 1
     finally:
         connection.close()
-    print(f"healthz: {response.status} {body}")
+    print(f"{path}: {response.status} {body}")
     return 0 if response.status == 200 else 1
 
 

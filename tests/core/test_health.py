@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -10,7 +12,7 @@ from django.db import transaction
 
 from core import services
 from core.broadcast import counters
-from tests.live import gunicorn, live, server_env
+from tests.live import PROJECT_DIR, PYTHON, gunicorn, live, server_env, sqlite_env
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
@@ -94,3 +96,30 @@ def test_database_down_is_503_on_both_checks(tmp_path):
     assert health.json()["status"] == "unavailable"
     assert health.json()["checks"] == {"database": "down"}
     assert ready.status_code == 503
+
+
+def container_health_check(server, path: str) -> subprocess.CompletedProcess:
+    """deploy/healthcheck.py as docker runs it in the container, against ``server``."""
+    port = str(urlsplit(server.url).port)
+    return subprocess.run(
+        [PYTHON, str(PROJECT_DIR / "deploy" / "healthcheck.py"), port, path],
+        env={**os.environ, "DJANGO_ALLOWED_HOSTS": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@live
+def test_container_health_checks_with_redis_down(tmp_path):
+    # The web service stays healthy (liveness), the ws service's readiness check fails.
+    env = sqlite_env(tmp_path, REDIS_URL=CLOSED_PORT_REDIS, WEB_CONCURRENCY="1")
+    with gunicorn(env, tmp_path / "gunicorn.log") as server:
+        web = container_health_check(server, "/healthz")
+        ws = container_health_check(server, "/healthz/ready")
+
+    assert web.returncode == 0, web.stdout + web.stderr
+    assert '"redis": "down"' in web.stdout
+    assert ws.returncode == 1
+    assert ws.stdout.startswith("/healthz/ready: 503")
