@@ -22,6 +22,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from django.urls import include, path, reverse
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.test import APIClient
@@ -580,3 +581,17 @@ def test_profile_page_revoke_refuses_get_and_anonymous(user):
     assert anonymous.status_code == 302
     assert anonymous["Location"].startswith(reverse("login"))
     assert bearer(access).status_code == 200
+
+
+# --- The schema -------------------------------------------------------------------------------
+
+
+def test_schema_documents_the_token_endpoints():
+    schema = SchemaGenerator(urlconf="core.urls").get_schema(request=None, public=True)
+
+    revoke = schema["paths"]["/api/token/revoke/"]["post"]
+    assert revoke["tags"] == ["platform"]
+    assert set(revoke["responses"]) >= {"204", "401"}
+    assert "requestBody" not in revoke
+    refreshed = schema["components"]["schemas"]["TokenRefresh"]["properties"]
+    assert set(refreshed) == {"access", "refresh"}
