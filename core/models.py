@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connections, models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 
@@ -41,6 +43,23 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="core_user_email_ci_unique"),
         ]
+
+    def get_session_auth_hash(self) -> str:
+        """Django's session hash, bound to ``token_generation`` as well as to the password:
+        logging out everywhere also ends the user's other browser sessions."""
+        return self._session_auth_hash(settings.SECRET_KEY)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(fallback_secret)
+
+    def _session_auth_hash(self, secret: str) -> str:
+        return salted_hmac(
+            "core.User.session_auth_hash",
+            f"{self.password}\x00{self.token_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip()

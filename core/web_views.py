@@ -20,7 +20,7 @@ import logging
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
@@ -292,12 +292,13 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_methods("POST")
 def tokens_revoke(request: HttpRequest) -> HttpResponse:
     """Log out everywhere (the profile page's button): ends every JWT issued to you, in every
-    API. API keys and this session are not tokens and stay valid."""
+    API, and your other browser sessions; this session stays, and API keys are not tokens."""
     tokens.user_tokens_revoke(user=request.user)
+    update_session_auth_hash(request, request.user)
     messages.success(
         request,
-        "Every token issued to you has been revoked: apps and scripts that logged in with "
-        "your password must log in again. Your API keys still work.",
+        "Every token and every other session of yours has been ended: apps and scripts that "
+        "logged in with your password must log in again. Your API keys still work.",
     )
     return redirect("profile")
 

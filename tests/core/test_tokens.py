@@ -567,9 +567,24 @@ def test_profile_page_button_logs_out_everywhere(user):
     )
 
     assert response.redirect_chain == [(reverse("profile"), 302)]
-    assert "Every token issued to you has been revoked" in response.content.decode()
+    assert "Every token and every other session of yours has been ended" in (
+        response.content.decode()
+    )
     assert bearer(access).status_code == 401
-    assert client.get(reverse("profile")).status_code == 200  # the session stays
+    assert client.get(reverse("profile")).status_code == 200  # this session stays
+
+
+def test_log_out_everywhere_ends_the_other_browser_sessions(user):
+    elsewhere, here = Client(), Client()
+    elsewhere.force_login(user)
+    here.force_login(user)
+    assert elsewhere.get(reverse("profile")).status_code == 200
+    here.get(reverse("profile"))
+    here.post(reverse("tokens_revoke"), {"csrfmiddlewaretoken": here.cookies["csrftoken"].value})
+    assert here.get(reverse("profile")).status_code == 200
+    response = elsewhere.get(reverse("profile"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_profile_page_revoke_refuses_get_and_anonymous(user):
