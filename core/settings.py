@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # Versions of passports (passport.models).
+    "simple_history",
     "core",
     *PLATFORM_APPS,
 ]

@@ -1,0 +1,221 @@
+"""The passport API in the OpenAPI document: its components (``Passport...``, from the same
+definitions that validate bodies) and the schema class of its views.
+
+The views answer documents built by hand rather than by serializers, so every operation
+declares its request and answers with :func:`ref` to these components (``extend_schema`` in
+``passport.views``); :class:`PassportAutoSchema` registers the components and documents the id
+in the path with its pattern.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+from core.openapi import PlatformAutoSchema
+from passport.schema import ID_FIELD, ID_MAX_LENGTH, ID_REGEX, component_name, openapi_components
+
+ANY_VALUE = {"nullable": True, "description": "Any JSON value; null when there was none."}
+
+EXTRA_COMPONENTS: dict[str, dict] = {
+    "Envelope": {
+        "type": "object",
+        "description": "One or more passports, each trimmed to what the reader may see.",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/PassportBatteryPass"}}
+        },
+        "required": ["data"],
+    },
+    "Change": {
+        "type": "object",
+        "properties": {
+            "path": {
+                "type": "string",
+                "description": "JSON path into the passport (`hasCellChemistryProperties."
+                "cathodeActiveMaterials[2].materialWeight`).",
+            },
+            "old": ANY_VALUE,
+            "new": ANY_VALUE,
+        },
+        "required": ["path", "old", "new"],
+    },
+    "Version": {
+        "type": "object",
+        "properties": {
+            "version": {"type": "integer", "description": "1 as created, +1 per change."},
+            "at": {"type": "string", "format": "date-time"},
+            "by": {
+                "type": "string",
+                "nullable": True,
+                "description": "The username of the author; null when unknown.",
+            },
+            "changes": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/PassportChange"},
+                "description": "What changed, limited to what the reader may see.",
+            },
+        },
+        "required": ["version", "at", "by", "changes"],
+    },
+    "History": {
+        "type": "object",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/PassportVersion"}}
+        },
+        "required": ["data"],
+    },
+    "PointCompleteness": {
+        "type": "object",
+        "properties": {
+            "required": {"type": "integer"},
+            "present": {"type": "integer"},
+            "percentage": {"type": "number"},
+            "missing": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Paths of the required fields missing or empty.",
+            },
+        },
+        "required": ["required", "present", "percentage", "missing"],
+    },
+    "Completeness": {
+        "type": "object",
+        "properties": {
+            ID_FIELD: {"type": "string"},
+            "batteryCategory": {"type": "string", "nullable": True},
+            "category": {
+                "type": "string",
+                "nullable": True,
+                "enum": [
+                    "LMT battery",
+                    "electric vehicle battery",
+                    "industrial battery",
+                    "stationary battery energy storage system",
+                    None,
+                ],
+                "description": "The regulation's category recognised; null when unknown.",
+            },
+            "status": {"type": "string", "enum": ["complete", "incomplete", "category unknown"]},
+            "complete": {"type": "boolean"},
+            "percentage": {
+                "type": "number",
+                "nullable": True,
+                "description": "Share of the required fields present, over every point.",
+            },
+            "points": {
+                "type": "object",
+                "description": 'By point of Annex XIII (`"1"` to `"4"`), the points the '
+                "reader sees only.",
+                "additionalProperties": {"$ref": "#/components/schemas/PassportPointCompleteness"},
+            },
+        },
+        "required": [ID_FIELD, "batteryCategory", "category", "status", "complete", "points"],
+    },
+}
+
+
+@functools.cache
+def components() -> dict[str, dict]:
+    return {
+        **openapi_components(),
+        **{component_name(name): schema for name, schema in EXTRA_COMPONENTS.items()},
+    }
+
+
+def ref(name: str) -> dict:
+    """A reference to the component ``Passport<name>``."""
+    full = component_name(name)
+    assert full in components(), full
+    return {"$ref": f"#/components/schemas/{full}"}
+
+
+def body(name: str) -> dict:
+    """A JSON request body of the component ``Passport<name>``."""
+    return {"application/json": ref(name)}
+
+
+ID_PARAMETER = OpenApiParameter(
+    ID_FIELD,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": ID_MAX_LENGTH,
+        "pattern": f"^{ID_REGEX}$",
+        # URLs resolve these two as path segments: no passport can have them as its id.
+        "not": {"enum": [".", ".."]},
+    },
+    OpenApiParameter.PATH,
+    description=f"The passport's batteryIDDMCCode (1 to {ID_MAX_LENGTH} characters of "
+    "`A-Z a-z 0-9 . _ ~ : -`).",
+)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1},
+        description="Items per page: 100 by default, at most 1000 (more gives 1000).",
+    ),
+    OpenApiParameter(
+        "offset", {"type": "integer", "minimum": 0}, description="Items to skip (default 0)."
+    ),
+]
+
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="How many items the whole list holds.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='The next and previous pages (`<url>; rel="next"`), when there are.',
+    ),
+]
+
+
+class PassportAutoSchema(PlatformAutoSchema):
+    """The platform's schema class, with the passport components registered, no list
+    wrapping of declared answers (each declares its own envelope) and the id in the path
+    documented with its pattern."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        for name, schema in components().items():
+            registry.register_on_missing(
+                ResolvedComponent(
+                    name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
+                )
+            )
+        return super().get_operation(path, path_regex, path_prefix, method, registry)
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+    def get_operation_id(self) -> str:
+        """``passport_batteryPass_list`` for the lists (the view's action says which they
+        are), as drf-spectacular names lists."""
+        operation_id = super().get_operation_id()
+        if self.method == "GET" and getattr(self.view, "action", None) == "list":
+            operation_id = operation_id.rsplit("_", 1)[0] + "_list"
+        return operation_id
+
+    def get_auth(self):
+        """Public reads need no credential (a credential that fails is still a 401)."""
+        auth = super().get_auth()
+        access = getattr(self.view, "access", None)
+        if self.method == "GET" and access is not None and access.public and {} not in auth:
+            auth.append({})
+        return auth
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if "{" + ID_FIELD + "}" in self.path:
+            parameters.insert(0, ID_PARAMETER)
+        return parameters

@@ -1,0 +1,61 @@
+"""Pages of the passport API: ``limit`` (default 100, at most 1000: a larger value gives a page
+of 1000, never an error) and ``offset``; the total in ``X-Total-Count`` and the neighbouring
+pages in a ``Link`` header (RFC 8288: ``rel="next"``, ``rel="prev"``), with absolute URLs in
+the named (slashed) form of the route. The body keeps each endpoint's own envelope."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.utils.urls import replace_query_param
+
+from core.routers import canonical_uri
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_OFFSET = 2**63 - 1
+
+
+def _integer(request, name: str, default: int, *, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["Must be an integer."]}) from None
+    if value < minimum:
+        raise ValidationError({name: [f"Must be at least {minimum}."]})
+    if value > MAX_OFFSET:
+        raise ValidationError({name: [f"Must be at most {MAX_OFFSET}."]})
+    return value
+
+
+class Page:
+    """One page of a queryset, read from the request's ``limit`` and ``offset``."""
+
+    def __init__(self, request, queryset):
+        self.request = request
+        limit = _integer(request, "limit", DEFAULT_LIMIT, minimum=1)
+        self.limit = min(limit, MAX_LIMIT)
+        self.offset = _integer(request, "offset", 0, minimum=0)
+        self.total = queryset.count()
+        if self.offset < self.total:
+            self.items = list(queryset[self.offset : self.offset + self.limit])
+        else:
+            self.items = []
+
+    def _link(self, offset: int) -> str:
+        url = canonical_uri(self.request)
+        url = replace_query_param(url, "limit", self.limit)
+        return replace_query_param(url, "offset", offset)
+
+    def headers(self) -> dict[str, str]:
+        links = []
+        if self.offset + self.limit < self.total:
+            links.append(f'<{self._link(self.offset + self.limit)}>; rel="next"')
+        if self.offset > 0:
+            links.append(f'<{self._link(max(self.offset - self.limit, 0))}>; rel="prev"')
+        headers = {"X-Total-Count": str(self.total)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return headers
