@@ -18,7 +18,10 @@ timeout) when the ``with`` block ends, also on errors and Ctrl-C.
 
 Modules: ``common`` (constants, ports, HTTP, tables), ``database`` (the run's database and
 environment), ``procfs`` (CPU and memory from /proc), ``servers`` (gunicorn, uvicorn), ``load``
-(wrk and measurements). Everything is re-exported here.
+(wrk and measurements), ``drive`` (concurrent POSTs and uploads with a body per request, with
+percentiles), ``sockets`` (many WebSocket subscribers, broadcast delivery latency), ``memory``
+(peak resident memory of a server's process tree). Everything is re-exported here;
+``python -m bench.harness.selfcheck`` is a small run of the last three.
 """
 
 from bench.harness.common import (
@@ -44,6 +47,7 @@ from bench.harness.database import (
     migrate,
     setup_django,
 )
+from bench.harness.drive import DriveResult, drive, percentile
 from bench.harness.load import (
     Measurement,
     WrkResult,
@@ -52,6 +56,7 @@ from bench.harness.load import (
     run_wrk,
     wrk_path,
 )
+from bench.harness.memory import PeakMemory
 from bench.harness.procfs import (
     database_backends_cpu,
     machine_busy_seconds,
@@ -63,6 +68,7 @@ from bench.harness.servers import (
     gunicorn_server,
     uvicorn_server,
 )
+from bench.harness.sockets import SocketLoadResult, socket_load
 
 __all__ = [
     "CPU_COUNT",
@@ -72,12 +78,16 @@ __all__ = [
     "PROJECT_DIR",
     "PYTHON",
     "BenchError",
+    "DriveResult",
     "Measurement",
+    "PeakMemory",
     "Server",
+    "SocketLoadResult",
     "WrkResult",
     "bench_env",
     "close_django_connections",
     "database_backends_cpu",
+    "drive",
     "drop_database",
     "free_port",
     "fresh_database",
@@ -88,11 +98,13 @@ __all__ = [
     "measure",
     "migrate",
     "parse_wrk",
+    "percentile",
     "print_table",
     "process_tree_cpu",
     "process_tree_rss_mb",
     "run_wrk",
     "setup_django",
+    "socket_load",
     "timed",
     "uvicorn_server",
     "write_json",
