@@ -1,0 +1,93 @@
+"""The passport API in the OpenAPI document: every operation, with the Passport components."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    ("/passport/batteryPass/", "get"),
+    ("/passport/batteryPass/", "post"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/", "get"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/", "put"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/", "patch"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/", "delete"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/grants/", "get"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/grants/", "post"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/grants/{grant_id}/", "delete"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/history/", "get"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/history/{version}/", "get"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/completeness/", "get"),
+    *(
+        (f"/passport/batteryPass/{{batteryIDDMCCode}}/{section}/", method)
+        for section in (
+            "electrochemicalProperties",
+            "compositionProperties",
+            "batteryCycleLifeProperties",
+            "cellChemistryProperties",
+            "physicalDimensionsProperties",
+            "batteryEnergyProperties",
+            "stateOfBatteryProperties",
+        )
+        for method in ("get", "put", "patch")
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker, tmp_path_factory):
+    out = tmp_path_factory.mktemp("schema") / "schema.yml"
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    return yaml.safe_load(out.read_text())
+
+
+def test_every_operation_is_documented_with_its_tag(schema):
+    found = {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        if path.startswith("/passport/")
+        for method in operations
+        if method != "parameters"
+    }
+    assert found == OPERATIONS
+    for path, method in OPERATIONS:
+        assert schema["paths"][path][method]["tags"] == ["passport"]
+
+
+def test_answers_refer_to_the_passport_components(schema):
+    paths = schema["paths"]
+    listed = paths["/passport/batteryPass/"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/PassportEnvelope"},
+    }
+    assert set(listed["headers"]) == {"X-Total-Count", "Link"}
+    created = paths["/passport/batteryPass/"]["post"]
+    assert created["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PassportBatteryPass"
+    }
+    assert {"201", "400", "401", "403", "409"} <= set(created["responses"])
+    section = paths["/passport/batteryPass/{batteryIDDMCCode}/stateOfBatteryProperties/"]["get"]
+    assert section["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PassportStateOfBatteryProperties"
+    }
+    components = schema["components"]["schemas"]
+    passport = components["PassportBatteryPass"]["properties"]
+    assert {"hasEelectrochemicalProperties", "hasElectrochemicalProperties", "organization"} <= set(
+        passport
+    )
+    assert "nomimalVoltage" in components["PassportVoltageProperties"]["properties"]
+    assert components["PassportAttachement"]["additionalProperties"] is True
+    assert components["PassportStateOfBatteryProperties"]["additionalProperties"] is False
+
+
+def test_public_reads_need_no_credential_in_the_schema(schema):
+    detail = schema["paths"]["/passport/batteryPass/{batteryIDDMCCode}/"]
+    assert {} in detail["get"]["security"]
+    assert {} not in detail["put"]["security"]
+    history = schema["paths"]["/passport/batteryPass/{batteryIDDMCCode}/history/"]["get"]
+    assert {} not in history["security"]
