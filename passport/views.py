@@ -93,7 +93,9 @@ class PassportViewSetBase(AccessControlledViewSetMixin, viewsets.GenericViewSet)
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.request.method not in SAFE_METHODS:
+        # Not for OPTIONS: DRF's metadata reads the object under the write methods it
+        # describes, outside any transaction.
+        if self.request.method not in SAFE_METHODS and self.action != "metadata":
             queryset = queryset.select_for_update()
         return queryset
 
