@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -84,7 +84,13 @@ class OrganizationViewSet(viewsets.ModelViewSet):
     list=extend_schema(summary="Members of an organization"),
     create=extend_schema(summary="Add a user by email (owners)"),
     partial_update=extend_schema(summary="Change a role (owners)"),
-    destroy=extend_schema(summary="Remove a member (owners, or yourself)"),
+    destroy=extend_schema(
+        summary="Remove a member (owners, or yourself)",
+        responses={
+            204: None,
+            400: OpenApiResponse(description="The last owner cannot leave or be removed."),
+        },
+    ),
 )
 class MembershipViewSet(
     mixins.ListModelMixin,

@@ -58,11 +58,13 @@ class ResourceSerializer(
 
 
 class CreatedByField(serializers.SlugRelatedField):
-    """The creator's username, read-only."""
+    """The creator's username, read-only; null when the creator's account is gone (or the
+    object was made outside the API)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
         kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
         kwargs.setdefault("help_text", "Username of the user who created the object.")
         super().__init__(**kwargs)
 
