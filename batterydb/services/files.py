@@ -1,16 +1,13 @@
-"""Uploaded files: storing them with their checksum, parsing DBC files, releasing old ones
-and removing their bytes once their row is deleted."""
+"""Uploaded files: BatteryDB's stored files (``StoredFile`` rows on ``core.files``) and
+parsing DBC files."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 
 from batterydb.models import StoredFile
+from core import files
 from core.bounded import ChildFailed, InputRejected, LimitExceeded, run_bounded
 from core.models import Organization, User
 
@@ -29,64 +26,33 @@ class DBCTooLarge(DBCParseError):
 
 def upload_display_name(upload: UploadedFile) -> str:
     """The uploaded file's own name without any client path, as people will download it."""
-    name = os.path.basename((upload.name or "").replace("\\", "/")).strip() or "upload"
-    if len(name) > _NAME_MAX_LENGTH:
-        stem, ext = os.path.splitext(name)
-        name = stem[: _NAME_MAX_LENGTH - len(ext)] + ext
-    return name
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
+    return files.upload_display_name(upload, _NAME_MAX_LENGTH)
 
 
 def stored_file_create(
-    *, organization: Organization, upload: UploadedFile, user: User | None
+    *,
+    organization: Organization,
+    upload: UploadedFile,
+    user: User | None,
+    writes: files.FileWrites | None = None,
 ) -> StoredFile:
     """Store ``upload`` for ``organization``, with its size, content type and SHA-256.
 
-    The bytes go to the default storage; if the row cannot be written the bytes are removed.
-    """
-    name = upload_display_name(upload)
-    stored = StoredFile(
+    The bytes go to the default storage with the row, or not at all (``core.files``): with
+    ``writes`` they go again if that block fails."""
+    return files.stored_file_create(
+        model=StoredFile,
+        upload=upload,
+        files=writes,
         organization=organization,
-        name=name,
-        size=upload.size or 0,
-        content_type=(getattr(upload, "content_type", "") or "")[:100],
-        sha256=_sha256(upload),
         created_by=user if user is not None and user.is_authenticated else None,
     )
-    with transaction.atomic():
-        stored.file.save(name, upload, save=False)
-        try:
-            stored.save()
-        except Exception:
-            stored.file.delete(save=False)
-            raise
-    return stored
 
 
 def stored_file_references() -> list:
     """The foreign keys to ``StoredFile`` (BMS files, DBC files, model versions, and any model
     that comes to refer to stored files)."""
-    return [
-        relation.field
-        for relation in StoredFile._meta.get_fields(include_hidden=True)
-        if relation.auto_created and not relation.concrete and relation.is_relation
-    ]
-
-
-def stored_file_in_use(*, stored_file_id: int) -> bool:
-    """Whether any row still refers to the stored file."""
-    return any(
-        field.model._base_manager.filter(**{field.attname: stored_file_id}).exists()
-        for field in stored_file_references()
-    )
+    return files.stored_file_references(StoredFile)
 
 
 def stored_file_release(*, stored_file_id: int | None) -> bool:
@@ -95,10 +61,7 @@ def stored_file_release(*, stored_file_id: int | None) -> bool:
 
     The row goes now, the bytes once the transaction commits (the ``post_delete`` receiver in
     ``batterydb.signals``). Returns whether it was deleted."""
-    if stored_file_id is None or stored_file_in_use(stored_file_id=stored_file_id):
-        return False
-    deleted, _ = StoredFile.objects.filter(pk=stored_file_id).delete()
-    return bool(deleted)
+    return files.stored_file_release(model=StoredFile, pk=stored_file_id)
 
 
 def stored_file_bytes_delete_on_commit(
@@ -106,9 +69,7 @@ def stored_file_bytes_delete_on_commit(
 ) -> None:
     """Remove a deleted stored file's bytes from the storage once the transaction commits
     (never if it rolls back); a storage error is logged, not raised."""
-    storage, name = stored_file.file.storage, stored_file.file.name
-    if name:
-        transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)
+    files.field_files_delete_on_commit(stored_file, ["file"], using=using)
 
 
 def dbc_parse(*, upload: UploadedFile) -> dict:

@@ -9,43 +9,19 @@ core middleware answers 413 above it).
 
 from __future__ import annotations
 
-import unicodedata
-
 from django.conf import settings
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.negotiation import BaseContentNegotiation
 
 from batterydb import filters
 from batterydb.models import BMSFile, DBCFile, ModelVersion, StoredFile
 from batterydb.serializers import resources as serializers
 from batterydb.services.files import stored_file_create, stored_file_release
 from batterydb.views.resources import TIMESTAMPS, ResourceViewSet, crud_schema, projects_prefetch
-from core.streaming import file_response
-
-DOWNLOAD_CONTENT_TYPE = "application/octet-stream"
-
-
-def download_filename(name: str) -> str:
-    """The stored name without control characters or path separators, for
-    ``Content-Disposition`` (which quotes or percent-encodes the rest)."""
-    cleaned = "".join(
-        "_" if ch in "/\\" else ch for ch in name if unicodedata.category(ch)[0] != "C"
-    )
-    return cleaned.strip(" .") or "download"
-
-
-class AnyAcceptContentNegotiation(BaseContentNegotiation):
-    """For downloads: any ``Accept`` gets the file; errors are still rendered as JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+from core.files import AnyAcceptContentNegotiation, FileWrites, file_download_response
 
 
 class StoredFileViewSetMixin:
@@ -61,12 +37,12 @@ class StoredFileViewSetMixin:
             queryset = queryset.select_related("file")
         return queryset
 
-    def _store_upload(self, serializer, organization) -> StoredFile | None:
+    def _store_upload(self, serializer, organization, writes: FileWrites) -> StoredFile | None:
         upload = serializer.validated_data.get("file")
         if upload is None:
             return None
         stored = stored_file_create(
-            organization=organization, upload=upload, user=self.request.user
+            organization=organization, upload=upload, user=self.request.user, writes=writes
         )
         serializer.validated_data["file"] = stored
         return stored
@@ -78,32 +54,20 @@ class StoredFileViewSetMixin:
         organization = data["organization"]
         # Refuse before any bytes are written.
         self.check_organization_role(organization.pk, "POST")
-        stored = None
-        try:
-            with transaction.atomic():
-                stored = self._store_upload(serializer, organization)
-                super().perform_create(serializer)
-        except BaseException:
-            if stored is not None:
-                stored.file.delete(save=False)
-            raise
+        with FileWrites() as writes, transaction.atomic():
+            self._store_upload(serializer, organization, writes)
+            super().perform_create(serializer)
 
     def perform_update(self, serializer):
         if "file" not in serializer.validated_data:
             return super().perform_update(serializer)
         instance = serializer.instance
         previous_file_id = instance.file_id
-        stored = None
-        try:
-            with transaction.atomic():
-                stored = self._store_upload(serializer, instance.organization)
-                super().perform_update(serializer)
-                if previous_file_id != instance.file_id:
-                    stored_file_release(stored_file_id=previous_file_id)
-        except BaseException:
-            if stored is not None:
-                stored.file.delete(save=False)
-            raise
+        with FileWrites() as writes, transaction.atomic():
+            self._store_upload(serializer, instance.organization, writes)
+            super().perform_update(serializer)
+            if previous_file_id != instance.file_id:
+                stored_file_release(stored_file_id=previous_file_id)
 
     @extend_schema(
         summary="Download the file",
@@ -126,27 +90,14 @@ class StoredFileViewSetMixin:
         pagination_class=None,
     )
     def download(self, request, pk=None):
-        obj = self.get_object()
-        stored = obj.file
+        stored = self.get_object().file
         if stored is None:
             raise NotFound("This object has no file.")
-        try:
-            handle = stored.file.open("rb")
-        except FileNotFoundError as exc:
-            raise NotFound("The stored file is missing.") from exc
-        # Whatever the uploader claimed (text/html, image/svg+xml...), a browser must neither
-        # render the bytes in the site's origin nor guess a type for them. Streamed in blocks
-        # under either server (core.streaming): a large file never sits in memory.
-        response = file_response(
-            request,
-            handle,
-            filename=download_filename(stored.name),
-            content_type=DOWNLOAD_CONTENT_TYPE,
+        # Streamed in blocks under either server (core.streaming): a large file never sits
+        # in memory.
+        return file_download_response(
+            request, stored.file, filename=stored.name, etag=stored.sha256 or None
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        if stored.sha256:
-            response["ETag"] = f'"{stored.sha256}"'
-        return response
 
 
 @crud_schema("BMS file", "BMS files")
