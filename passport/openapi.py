@@ -132,9 +132,10 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{full}"}
 
 
-def body(name: str) -> dict:
-    """A JSON request body of the component ``Passport<name>``."""
-    return {"application/json": ref(name)}
+def body(name: str, *, required: list[str] | None = None) -> dict:
+    """A JSON request body of the component ``Passport<name>``, with ``required`` keys."""
+    schema = {"allOf": [ref(name)], "required": required} if required else ref(name)
+    return {"application/json": schema}
 
 
 ID_PARAMETER = OpenApiParameter(

@@ -45,12 +45,16 @@ PLACE_MAX_LENGTH = 1000
 COMPONENT_PREFIX = "Passport"
 
 
-def _number(description: str = "", *, minimum: float | None = None, maximum=None) -> dict:
-    schema: dict[str, Any] = {"type": "number"}
-    if minimum is not None:
-        schema["minimum"] = minimum
-    if maximum is not None:
-        schema["maximum"] = maximum
+#: Every number of a passport lies within ±10^15, beyond any real quantity of a battery:
+#: PostgreSQL keeps a JSON number as an exact decimal and gives 1e300 back as an integer of
+#: 301 digits, which no JSON encoder of 64-bit integers could answer again.
+MAX_NUMBER = 10**15
+
+
+def _number(
+    description: str = "", *, minimum: float = -MAX_NUMBER, maximum: float = MAX_NUMBER
+) -> dict:
+    schema: dict[str, Any] = {"type": "number", "minimum": minimum, "maximum": maximum}
     if description:
         schema["description"] = description
     return schema
@@ -523,6 +527,25 @@ def _messages(error) -> list[tuple[list, str]]:
     return [(path, error.message)]
 
 
+NUMBER_MESSAGE = f"Must be between -{MAX_NUMBER} and {MAX_NUMBER}."
+
+
+def out_of_range_numbers(value: Any) -> list[list]:
+    """The paths of the numbers beyond ±``MAX_NUMBER`` anywhere in ``value`` (the keys kept
+    in partly known objects included), found without recursion."""
+    found = []
+    stack: list[tuple[Any, list]] = [(value, [])]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((child, [*path, key]) for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, [*path, index]) for index, child in enumerate(item))
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            found.extend([path] if not -MAX_NUMBER <= item <= MAX_NUMBER else [])
+    return found
+
+
 def document_errors(document: Any) -> dict[str, list[str]]:
     """Every problem of ``document`` (a whole BatteryPass) as ``{json path: [messages]}``;
     empty when it is valid. The document as a whole, when it is not an object, is ``""``."""
@@ -530,6 +553,8 @@ def document_errors(document: Any) -> dict[str, list[str]]:
     for error in _VALIDATOR.iter_errors(document):
         for path, message in _messages(error):
             errors.setdefault(json_path(path), []).append(message)
+    for path in out_of_range_numbers(document):
+        errors.setdefault(json_path(path), [NUMBER_MESSAGE])
     identifier = document.get(ID_FIELD) if isinstance(document, dict) else None
     if isinstance(identifier, str) and identifier in {".", ".."} and ID_FIELD not in errors:
         # URLs resolve these as path segments: a passport with such an id could not be reached.

@@ -149,7 +149,7 @@ class PassportViewSet(PassportViewSetBase):
             "out by a user who belongs to exactly one organization; creating needs the member "
             "role there. Every problem of the body is reported at once, under its JSON path."
         ),
-        request=body("BatteryPass"),
+        request=body("BatteryPass", required=[ID_FIELD]),
         responses={
             201: ref("Envelope"),
             403: OpenApiResponse(description=NOT_YOURS),

@@ -68,7 +68,8 @@ def test_answers_refer_to_the_passport_components(schema):
     assert set(listed["headers"]) == {"X-Total-Count", "Link"}
     created = paths["/passport/batteryPass/"]["post"]
     assert created["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/PassportBatteryPass"
+        "allOf": [{"$ref": "#/components/schemas/PassportBatteryPass"}],
+        "required": ["batteryIDDMCCode"],
     }
     assert {"201", "400", "401", "403", "409"} <= set(created["responses"])
     section = paths["/passport/batteryPass/{batteryIDDMCCode}/stateOfBatteryProperties/"]["get"]

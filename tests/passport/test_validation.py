@@ -205,3 +205,32 @@ def test_json_paths_read_back():
 
 def test_the_documented_sample_is_valid():
     assert document_errors(full_passport()) == {}
+
+
+def test_numbers_beyond_10_to_the_15_are_refused_anywhere(client_for, member):
+    """PostgreSQL would give 1e300 back as an integer of 301 digits, which no answer could
+    hold: such numbers are refused, in the documented fields and in kept extra keys alike."""
+    body = full_passport("HUGE")
+    body["cO2FootprintTotal"] = 1e16
+    body["safetyMeasures"]["pages"] = 1e300
+    body["hasRenewableContentShare"][0]["tons"] = [-(10**20)]
+    response = post(client_for(member), body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "cO2FootprintTotal": ["Must be at most 1000000000000000."],
+        "hasRenewableContentShare[0].tons[0]": [
+            "Must be between -1000000000000000 and 1000000000000000."
+        ],
+        "safetyMeasures.pages": ["Must be between -1000000000000000 and 1000000000000000."],
+    }
+
+
+def test_numbers_up_to_10_to_the_15_read_back(client_for, member):
+    body = full_passport("BIG")
+    body["hasBatteryCycleLifeProperties"]["energyThroughput"] = 10**15
+    body["safetyMeasures"]["pages"] = -(10**15)
+    client = client_for(member)
+    assert post(client, body).status_code == 201
+    (answered,) = client.get(f"{LIST}BIG").json()["data"]
+    assert answered["hasBatteryCycleLifeProperties"]["energyThroughput"] == 10**15
+    assert answered["safetyMeasures"]["pages"] == -(10**15)
