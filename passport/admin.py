@@ -16,8 +16,9 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 
 from core.admin import LargeTablePaginator, OrganizationOwnedAdmin
 from passport import services
+from passport.definitions import ID_FIELD
 from passport.models import Passport, PassportGrant
-from passport.schema import ID_FIELD, ID_MESSAGE, valid_id
+from passport.schema import ID_MESSAGE, valid_id
 from passport.serializers import passport_for_replace
 
 HistoricalPassport = Passport.history.model

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from passport.schema import DEFINITIONS, ELECTROCHEMICAL
+from passport.definitions import DEFINITIONS, ELECTROCHEMICAL
 
 ALL_POINTS = frozenset({1, 2, 3, 4})
 PUBLIC = frozenset({1})

@@ -45,7 +45,7 @@ from passport.classes import (
     VOLTAGE,
     E,
 )
-from passport.schema import ID_FIELD
+from passport.definitions import ID_FIELD
 
 LMT = "LMT battery"
 EV = "electric vehicle battery"

@@ -6,8 +6,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from passport.definitions import CATEGORY_MAX_LENGTH, ID_MAX_LENGTH, PLACE_MAX_LENGTH
 from passport.models import Passport
-from passport.schema import CATEGORY_MAX_LENGTH, ID_MAX_LENGTH, PLACE_MAX_LENGTH
 
 
 class StrictBooleanField(forms.Field):

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from core.models import OrganizationOwnedModel
 from passport.classes import AccessClass
-from passport.schema import CATEGORY_MAX_LENGTH, ID_MAX_LENGTH
+from passport.definitions import CATEGORY_MAX_LENGTH, ID_MAX_LENGTH
 
 
 class PassportVersionFields(models.Model):

@@ -16,7 +16,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from core.openapi import PlatformAutoSchema
-from passport.schema import ID_FIELD, ID_MAX_LENGTH, ID_REGEX, component_name, openapi_components
+from passport.definitions import ID_FIELD, ID_MAX_LENGTH, ID_REGEX
+from passport.schema import component_name, openapi_components
 
 ANY_VALUE = {"nullable": True, "description": "Any JSON value; null when there was none."}
 

@@ -23,8 +23,9 @@ from rest_framework.exceptions import ValidationError
 from core.fields import BoundedJSONField
 from core.models import User
 from passport.classes import ALL_POINTS, TREE, AccessClass, trim
+from passport.definitions import ELECTROCHEMICAL, ELECTROCHEMICAL_ALIAS, ID_FIELD
 from passport.models import PassportGrant, today_utc
-from passport.schema import ELECTROCHEMICAL, ELECTROCHEMICAL_ALIAS, ID_FIELD, document_errors
+from passport.schema import document_errors
 
 NOT_AN_OBJECT = "Expected a JSON object."
 A_LIST = "A JSON list is not accepted here: send one passport per request."

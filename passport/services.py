@@ -19,8 +19,9 @@ from rest_framework.exceptions import APIException
 
 from core.models import User
 from passport.completeness import completeness_of
+from passport.definitions import ID_FIELD
 from passport.models import Passport, PassportGrant
-from passport.schema import ID_FIELD, json_path
+from passport.schema import json_path
 
 
 class Conflict(APIException):

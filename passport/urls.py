@@ -9,7 +9,7 @@ format-suffix route competes with it.
 from django.urls import re_path
 
 from core.routers import optional_slash
-from passport.schema import ID_FIELD, ID_REGEX
+from passport.definitions import ID_FIELD, ID_REGEX
 from passport.views import (
     SECTION_VIEWSETS,
     PassportCompletenessViewSet,

@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 
 from core.services import api_key_create, api_key_revoke
 from passport.classes import ANNEX_XIII, TREE, AccessClass
+from passport.definitions import DEFINITIONS, SECTIONS
 from passport.models import today_utc
-from passport.schema import DEFINITIONS, SECTIONS, document_errors
+from passport.schema import document_errors
 from tests.conftest import jwt_for
 from tests.factories import MembershipFactory, UserFactory
 from tests.passport.factories import PassportFactory, PassportGrantFactory, full_passport

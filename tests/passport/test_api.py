@@ -9,8 +9,8 @@ import copy
 import pytest
 from django.urls import reverse
 
+from passport.definitions import SECTIONS
 from passport.models import Passport
-from passport.schema import SECTIONS
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.passport.conftest import document_of
 from tests.passport.factories import FULL_PASSPORT, PassportFactory, full_passport
