@@ -43,7 +43,7 @@ def select_api(document: dict, *, prefix: str, component_prefix: str = "") -> di
     kept = {name: schemas[name] for name in sorted(used)}
     renames = {}
     for name in kept:
-        short = name.removeprefix(component_prefix) if component_prefix else name
+        short = _short_name(name, component_prefix)
         if short != name and short and short not in kept:
             renames[name] = short
     base = "#/components/schemas/"
@@ -52,6 +52,17 @@ def select_api(document: dict, *, prefix: str, component_prefix: str = "") -> di
     result = {**document, "paths": paths, "components": components}
     _rename_refs(result, refs)
     return result
+
+
+def _short_name(name: str, component_prefix: str) -> str:
+    """``name`` without ``component_prefix``, also after drf-spectacular's ``Patched``
+    (``PatchedDMLFSample`` becomes ``PatchedSample``)."""
+    if not component_prefix:
+        return name
+    for lead in ("", "Patched"):
+        if name.startswith(lead + component_prefix):
+            return lead + name[len(lead) + len(component_prefix) :]
+    return name
 
 
 def _refs_in(node) -> set[str]:
@@ -104,14 +115,16 @@ def api_schema_urls(
     description: str = "",
     component_prefix: str = "",
     route: str = "api/schema/",
+    settings: dict | None = None,
 ) -> list:
     """The URL patterns of one API's own OpenAPI document and its docs: ``<route>`` (named
     ``schema``), ``<route>swagger-ui/`` (``swagger-ui``) and ``<route>redoc/`` (``redoc``),
-    to include in the app's URLconf whose namespace is ``namespace`` (``dmlf:schema``)."""
+    to include in the app's URLconf whose namespace is ``namespace`` (``dmlf:schema``).
+    ``settings`` are further drf-spectacular settings of this document alone."""
     schema_view = APISchemaView.as_view(
         api_prefix=prefix,
         component_prefix=component_prefix,
-        custom_settings={"TITLE": title, "DESCRIPTION": description},
+        custom_settings={"TITLE": title, "DESCRIPTION": description, **(settings or {})},
     )
     schema_name = f"{namespace}:schema"
     return [

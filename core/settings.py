@@ -433,3 +433,21 @@ DBC_MAX_MESSAGES = env_int("DBC_MAX_MESSAGES", 10_000)
 DBC_PARSE_MEMORY_MB = env_int("DBC_PARSE_MEMORY_MB", 768)
 DBC_PARSE_CPU_SECONDS = env_int("DBC_PARSE_CPU_SECONDS", 20)
 DBC_PARSE_TIMEOUT_SECONDS = env_int("DBC_PARSE_TIMEOUT_SECONDS", 60)
+
+# --- DMLF: the Data Mining Lab Freiberg API (dmlf/) -------------------------------------------
+# Largest ZIP archive (supplementary_file, experiment_file) and sample_info JSON file, in bytes;
+# larger is a 413. A request may carry one of each plus its form fields.
+DMLF_ZIP_MAX_SIZE = env_int("DMLF_ZIP_MAX_SIZE", 50 * 1024 * 1024)
+DMLF_SAMPLE_INFO_MAX_SIZE = env_int("DMLF_SAMPLE_INFO_MAX_SIZE", 1024 * 1024)
+# What a ZIP archive may declare, checked before anything is stored (dmlf.archives): entries and
+# uncompressed bytes (archives inside it included), expansion of an entry or of the archive
+# beyond DMLF_ZIP_RATIO_FLOOR bytes, and levels of archives inside archives.
+DMLF_ZIP_MAX_ENTRIES = env_int("DMLF_ZIP_MAX_ENTRIES", 10_000)
+DMLF_ZIP_MAX_UNCOMPRESSED_SIZE = env_int("DMLF_ZIP_MAX_UNCOMPRESSED_SIZE", 2 * 1024**3)
+DMLF_ZIP_MAX_RATIO = env_int("DMLF_ZIP_MAX_RATIO", 100)
+DMLF_ZIP_RATIO_FLOOR = env_int("DMLF_ZIP_RATIO_FLOOR", 1024 * 1024)
+DMLF_ZIP_MAX_DEPTH = env_int("DMLF_ZIP_MAX_DEPTH", 3)
+# Requests per user, as the original counts them: GET (and HEAD), POST, and the other writes.
+THROTTLE_RATES["dmlf_get"] = os.environ.get("DMLF_THROTTLE_GET_RATE") or "10000/day"
+THROTTLE_RATES["dmlf_post"] = os.environ.get("DMLF_THROTTLE_POST_RATE") or "500/day"
+THROTTLE_RATES["dmlf_write"] = os.environ.get("DMLF_THROTTLE_WRITE_RATE") or "500/day"
