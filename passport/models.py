@@ -15,14 +15,29 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from simple_history.models import HistoricalRecords
 
 from core.models import OrganizationOwnedModel
 from passport.classes import AccessClass
 from passport.definitions import CATEGORY_MAX_LENGTH, ID_MAX_LENGTH
+
+
+class DocumentField(models.JSONField):
+    """A JSON field read back with orjson: a page of 1,000 passports holds about 9 MB of JSON,
+    which the standard library's parser needs three times as long to read."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or (isinstance(expression, KeyTransform) and not isinstance(value, str)):
+            return value
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
 
 
 class PassportVersionFields(models.Model):
@@ -49,7 +64,7 @@ class Passport(OrganizationOwnedModel):
         unique=True,
         help_text="The battery's identifier (batteryIDDMCCode): unique, fixed after create.",
     )
-    document = models.JSONField(
+    document = DocumentField(
         default=dict,
         help_text=(
             "The BatteryPass, without batteryIDDMCCode and organization (their columns hold "

@@ -16,7 +16,7 @@ from passport.classes import ALL_POINTS
 from passport.definitions import ID_FIELD, SECTIONS
 from passport.filters import PassportFilterSet
 from passport.openapi import PAGE_HEADERS, PAGE_PARAMETERS, body, ref
-from passport.pagination import Page
+from passport.pagination import Page, collector_paused
 from passport.serializers import (
     passport_data,
     passport_for_create,
@@ -33,6 +33,15 @@ class PassportViewSet(PassportViewSetBase):
 
     filter_backends = [DjangoFilterBackend]
     filterset_class = PassportFilterSet
+
+    def dispatch(self, request, *args, **kwargs):
+        if getattr(self, "action_map", {}).get(request.method.lower()) != "list":
+            return super().dispatch(request, *args, **kwargs)
+        with collector_paused():
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
 
     @extend_schema(
         summary="Get a list of all available digital battery passports",
@@ -62,7 +71,7 @@ class PassportViewSet(PassportViewSetBase):
     )
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset()).order_by("id")
-        page = Page(request, queryset)
+        page = Page(request, queryset.only("id", "battery_id", "organization_id", "document"))
         points = points_by_passport(request, page.items)
         data = [passport_data(passport, points[passport.pk]) for passport in page.items]
         return Response([{"data": data}], headers=page.headers())
