@@ -471,9 +471,24 @@ class DMLFTokenObtainPairSerializer(tokens.TokenObtainPairSerializer):
 
     token_class = tokens.DMLFRefreshToken
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Documented as the original's, after the credentials (the answer itself is what
+        # ``validate`` returns).
+        for name in ("access", "refresh"):
+            self.fields[name] = serializers.CharField(read_only=True)
+
 
 class DMLFTokenRefreshSerializer(tokens.TokenRefreshSerializer):
     """A DMLF refresh token in; a new access token out (the refresh token stays valid for its
     day, as the original's)."""
 
     token_class = tokens.DMLFRefreshToken
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # As the original documents it: the access token, then the refresh token sent.
+        self.fields.pop("refresh")
+        self.fields["refresh"] = serializers.CharField(
+            write_only=True, help_text="The refresh token of the DMLF login."
+        )
