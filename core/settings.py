@@ -274,6 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "core.openapi.PlatformAutoSchema",
+    "DEFAULT_METADATA_CLASS": "core.metadata.PlatformMetadata",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "ORDERING_PARAM": "ordering",

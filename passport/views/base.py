@@ -52,9 +52,7 @@ class PassportViewSetBase(AccessControlledViewSetMixin, viewsets.GenericViewSet)
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        # Not for OPTIONS: DRF's metadata reads the object under the write methods it
-        # describes, outside any transaction.
-        if self.request.method not in SAFE_METHODS and self.action != "metadata":
+        if self.request.method not in SAFE_METHODS:
             queryset = queryset.select_for_update()
         return queryset
 

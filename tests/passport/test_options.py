@@ -1,5 +1,6 @@
-"""OPTIONS on a passport: DRF's metadata describes the write methods without locking the row
-(``SELECT ... FOR UPDATE`` outside a transaction was a 500 on PostgreSQL)."""
+"""OPTIONS on a passport and a property object: DRF's metadata looks the object up under the
+write methods it describes, whose row lock (``SELECT ... FOR UPDATE``) outside a transaction
+was a 500 on PostgreSQL (``core.metadata.PlatformMetadata`` reads it in one)."""
 
 from __future__ import annotations
 
