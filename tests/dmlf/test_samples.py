@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from dmlf.models import Sample
+from dmlf.models import Institute, Method, Sample
 from dmlf.serializers import SAMPLE_ID_TAKEN
 from tests.dmlf import factories as f
 from tests.dmlf.conftest import SAMPLE_ID, SAMPLES, sample_url, stored_files
@@ -130,8 +130,6 @@ def test_a_json_body_is_415_as_the_original(client_for, member, sample_body):
         ("241332_125138_010001", "date part of the Sample ID is not valid"),
         ("240230_125138_010001", "date part of the Sample ID is not valid"),
         ("240616_246000_010001", "time part of the Sample ID is not valid"),
-        ("240616_125138_990001", "exceeds the highest institute id"),
-        ("240616_125138_019999", "exceeds the highest method id"),
     ],
 )
 def test_a_bad_sample_id_is_400_saying_which_part(
@@ -141,6 +139,32 @@ def test_a_bad_sample_id_is_400_saying_which_part(
     assert response.status_code == 400
     assert message in response.json()["sample_id"][0]
     assert not Sample.objects.exists() and stored_files(settings) == []
+
+
+def test_institute_and_method_codes_stay_within_the_highest_ids(
+    client_for, member, project, sample_types
+):
+    institute = f.InstituteFactory(id=5)
+    method = f.MethodFactory(id=7, institute=institute)
+    assert Institute.objects.count() == 1 and Method.objects.count() == 1
+    body = {
+        "name": "coded",
+        "institute": institute.pk,
+        "method": method.pk,
+        "project": project.pk,
+        "sample_type": sample_types["Battery"].pk,
+        "date_created": "2024-06-16",
+    }
+    client = client_for(member)
+    for sample_id, message in [
+        ("240616_125138_060001", "The institution code 6 exceeds the highest institute id 5."),
+        ("240616_125138_050008", "The method code 8 exceeds the highest method id 7."),
+    ]:
+        response = post(client, {**body, "sample_id": sample_id, "sample_info": f.json_upload()})
+        assert response.status_code == 400
+        assert response.json()["sample_id"] == [message]
+    ok = post(client, {**body, "sample_id": "240616_125138_050007", "sample_info": f.json_upload()})
+    assert ok.status_code == 201, ok.json()
 
 
 @pytest.mark.parametrize("days", [0, 1, 365])
