@@ -37,6 +37,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 MISSING = 999
 
 
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings):
+    """The base behaves alike on every layer; the in-memory one shows its groups. (Redis
+    across processes: the live tests of test_platform_stream.py and test_production.py.)"""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "core.broadcast.InMemoryChannelLayer"}}
+
+
 class ThingStream(StreamConsumer):
     """Thing ``MISSING`` does not exist (4404 for everyone); staff may follow the others
     (4403 for other users)."""
