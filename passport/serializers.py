@@ -15,6 +15,7 @@ documented order, with the electrochemical properties also under the one-e key a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rest_framework import serializers
@@ -95,14 +96,14 @@ def _organization_value(value: Any, errors: dict) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
 class PassportInput:
     """A checked body of a create: the id, the document without id and organization, and the
     id of the organization to create the passport in."""
 
-    def __init__(self, battery_id: str, document: dict, organization: int):
-        self.battery_id = battery_id
-        self.document = document
-        self.organization = organization
+    battery_id: str
+    document: dict
+    organization: int
 
 
 def _finish(whole: dict, errors: dict, *, aliased: bool) -> dict:
