@@ -452,3 +452,18 @@ DMLF_ZIP_MAX_DEPTH = env_int("DMLF_ZIP_MAX_DEPTH", 3)
 THROTTLE_RATES["dmlf_get"] = os.environ.get("DMLF_THROTTLE_GET_RATE") or "10000/day"
 THROTTLE_RATES["dmlf_post"] = os.environ.get("DMLF_THROTTLE_POST_RATE") or "500/day"
 THROTTLE_RATES["dmlf_write"] = os.environ.get("DMLF_THROTTLE_WRITE_RATE") or "500/day"
+
+# --- VoltStorage: the VoltStorage REST API (voltstorage/) -------------------------------------
+# A product is "online" while its data arrived within this many seconds.
+VOLTSTORAGE_ONLINE_SECONDS = env_int("VOLTSTORAGE_ONLINE_SECONDS", 300)
+# Samples may be at most this many seconds ahead of the server's clock (more is a 400).
+VOLTSTORAGE_FUTURE_SECONDS = env_int("VOLTSTORAGE_FUTURE_SECONDS", 300)
+# Energy integrates power over the time each value held: until the field's next sample, at most
+# this many seconds (a longer gap counts this long; at most 900).
+VOLTSTORAGE_HOLD_SECONDS = env_int("VOLTSTORAGE_HOLD_SECONDS", 300)
+# Days of raw samples kept (0: forever); older ones go by whole daily partitions when
+# `manage.py voltstorage_retention` runs, the rollups (statistics) stay. Samples older than
+# this are refused.
+VOLTSTORAGE_RAW_RETENTION_DAYS = env_int("VOLTSTORAGE_RAW_RETENTION_DAYS", 0)
+# Samples per ingestion request.
+VOLTSTORAGE_MAX_SAMPLES = env_int("VOLTSTORAGE_MAX_SAMPLES", 10_000)

@@ -1,0 +1,373 @@
+"""Statistics of a product per hour, day, month, year or its lifetime, from the rollups.
+
+Buckets follow the product's time zone, daylight-saving changes included: a local day is the
+span between two local midnights (23 or 25 hours on the days the clocks change), a local hour
+the span between two instants whose local time is a whole hour (the repeated hour of an
+autumn change is a bucket of its own, and in a zone offset by 30 or 45 minutes an hour starts
+at :30 or :45 UTC). Every such boundary is a whole UTC quarter hour for every offset in use
+since the 1970s, so the buckets are sums of quarter-hour rollups (``voltstorage.rollups``):
+exact. Hour rollups are read instead when every boundary of the request is a whole UTC hour
+(zones offset by whole hours), four times fewer rows. A bucket starts at ``timespan_start``
+(unix seconds); buckets without any sample are left out.
+
+How each key is computed, for the samples of the product's own series in the bucket (powers
+integrate over the time each value held, see ``voltstorage.rollups``; energies in watt-seconds,
+which the documented magnitudes show: 21,982,919 Ws = 6.1 kWh stored in a day):
+
+==========================  =====================================================================
+``pv-total``                energy the PV produced: integral of ``pvPower`` (Ws)
+``pv-activity``             share of the PV's held time with ``pvPower`` above 0 (0 to 1)
+``consumption-total``       energy the household consumed: integral of ``householdPower`` (Ws)
+``storage-total-stored``    DC energy into the stack: integral of positive ``storagePower`` (Ws)
+``storage-total-released``  DC energy out of the stack: integral of negative ``storagePower``
+``max-temperature``         highest ``electrolyteTemperature`` (°C)
+``own-consumption``         share of the PV energy used on site rather than exported:
+                            (pv-total - energy exported to the grid) / pv-total, 0 without PV;
+                            ``nSamples``: ``pvPower`` samples
+``electrolyte-temp``        mean ``electrolyteTemperature``; ``nSamples``: its samples
+``pump-temp``               mean ``pumpTemperature``; ``nSamples``: its samples
+``dc-capacity``             DC energy released per full discharge: storage-total-released / the
+                            sum of the falls of ``stateOfCharge`` (Ws); ``nSamples``:
+                            ``storagePower`` samples
+``ac-capacity``             the same at the AC side: energy out of the inverter (negative
+                            ``inverterPower``) / the falls of ``stateOfCharge``; ``nSamples``:
+                            ``inverterPower`` samples
+``dc-efficiency``           round trip at the DC side: energy out per unit of charge fallen
+                            divided by energy in per unit of charge risen (independent of the
+                            charge at the bucket's ends)
+``ac-efficiency``           the same with ``inverterPower``
+``self-sufficiency``        share of the consumption not drawn from the grid: 1 - grid import
+                            / consumption-total, from 0 to 1; ``totalWeight``:
+                            consumption-total, so that buckets combine as a weighted mean
+==========================  =====================================================================
+
+Totals are whole watt-seconds, 0 without data; a mean or ratio with nothing to divide by is
+null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+
+from voltstorage.models import HourRollup, QuarterRollup
+from voltstorage.rollups import ADD, HOUR_MS, MAX, MIN, QUARTER_MS, to_datetime
+
+TIMESPANS = ("hour", "day", "month", "year", "lifetime")
+DAY_MS = 86_400_000
+#: Most buckets one request may ask for.
+MAX_BUCKETS = 10_000
+#: The range asked for when ``tstart`` is not given, per timespan (ending at ``tend``).
+DEFAULT_RANGE_MS = {
+    "hour": DAY_MS,
+    "day": 31 * DAY_MS,
+    "month": 366 * DAY_MS,
+    "year": 10 * 366 * DAY_MS,
+}
+
+# (key in the code below, rollup column, how it combines)
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("pv_in", "pv_power_energy_in", ADD),
+    ("pv_seconds", "pv_power_seconds", ADD),
+    ("pv_active", "pv_power_active_seconds", ADD),
+    ("pv_count", "pv_power_count", ADD),
+    ("household_in", "household_power_energy_in", ADD),
+    ("grid_in", "grid_power_energy_in", ADD),
+    ("grid_out", "grid_power_energy_out", ADD),
+    ("storage_in", "storage_power_energy_in", ADD),
+    ("storage_out", "storage_power_energy_out", ADD),
+    ("storage_count", "storage_power_count", ADD),
+    ("inverter_in", "inverter_power_energy_in", ADD),
+    ("inverter_out", "inverter_power_energy_out", ADD),
+    ("inverter_count", "inverter_power_count", ADD),
+    ("soc_rise", "state_of_charge_rise", ADD),
+    ("soc_fall", "state_of_charge_fall", ADD),
+    ("electrolyte_count", "electrolyte_temperature_count", ADD),
+    ("electrolyte_sum", "electrolyte_temperature_sum", ADD),
+    ("electrolyte_max", "electrolyte_temperature_max", MAX),
+    ("pump_count", "pump_temperature_count", ADD),
+    ("pump_sum", "pump_temperature_sum", ADD),
+)
+_OPS = np.array([op for _, _, op in COLUMNS], dtype=np.int8)
+_POSITION = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span [start, end) of UTC milliseconds over which a zone's offset is constant."""
+
+    start: int
+    end: int
+    offset: int
+
+
+def _offset_ms(zone: zoneinfo.ZoneInfo, epoch_ms: int) -> int:
+    moment = dt.datetime.fromtimestamp(epoch_ms / 1000, dt.UTC).astimezone(zone)
+    return int(moment.utcoffset().total_seconds() * 1000)
+
+
+def offset_segments(zone: zoneinfo.ZoneInfo, start_ms: int, end_ms: int) -> list[Segment]:
+    """The zone's UTC offsets over [start, end), found by reading the offset once a day and
+    narrowing each change down to the second."""
+    segments = []
+    begin = start_ms
+    offset = _offset_ms(zone, begin)
+    probe = begin
+    while probe < end_ms:
+        step = min(probe + DAY_MS, end_ms - 1)
+        if step <= probe:
+            break
+        later = _offset_ms(zone, step)
+        if later != offset:
+            low, high = probe, step  # offset(low) == offset, offset(high) != offset
+            while high - low > 1000:
+                middle = (low + high) // 2 // 1000 * 1000
+                if middle <= low:
+                    middle = low + 1000
+                if _offset_ms(zone, middle) == offset:
+                    low = middle
+                else:
+                    high = middle
+            segments.append(Segment(begin, high, offset))
+            begin, offset = high, _offset_ms(zone, high)
+            probe = high
+            continue
+        probe = step
+    segments.append(Segment(begin, end_ms, offset))
+    return segments
+
+
+def _unit_index(local_ms: np.ndarray, timespan: str) -> np.ndarray:
+    """The local hour, day, month or year each local instant falls in, as a number."""
+    if timespan == "hour":
+        return local_ms // HOUR_MS
+    days = (local_ms // DAY_MS).astype("datetime64[D]")
+    if timespan == "day":
+        return days.astype(np.int64)
+    if timespan == "month":
+        return days.astype("datetime64[M]").astype(np.int64)
+    return days.astype("datetime64[Y]").astype(np.int64)
+
+
+def bucket_boundaries(timespan: str, zone_name: str, start_ms: int, end_ms: int) -> np.ndarray:
+    """The UTC instants (ms) where the local hours, days, months or years of ``zone_name``
+    begin: the start of the bucket holding ``start_ms``, every later one before ``end_ms``,
+    and the end of the last bucket."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    # Room for the bucket that holds the start and the one that holds the end.
+    room = {"hour": 2 * HOUR_MS, "day": 2 * DAY_MS, "month": 32 * DAY_MS, "year": 367 * DAY_MS}
+    low, high = start_ms - room[timespan], end_ms + room[timespan]
+    step = HOUR_MS if timespan == "hour" else DAY_MS
+    instants, offsets = [], []
+    previous = None
+    for segment in offset_segments(zone, low, high):
+        # Local whole hours (or midnights) within the segment.
+        first = -((-(segment.start + segment.offset)) // step) * step - segment.offset
+        inside = np.arange(first, segment.end, step, dtype=np.int64)
+        if previous is not None and (not len(inside) or inside[0] != segment.start):
+            # A change of offset off the new grid starts a bucket when the clocks jumped over
+            # a boundary of the old grid (a skipped midnight, a 30-minute change).
+            before = _unit_index(np.array([segment.start - 1 + previous]), timespan)[0]
+            after = _unit_index(np.array([segment.start + segment.offset]), timespan)[0]
+            if after > before or (segment.start + previous) % step == 0:
+                inside = np.r_[np.int64(segment.start), inside]
+        instants.append(inside)
+        offsets.append(np.full(len(inside), segment.offset, dtype=np.int64))
+        previous = segment.offset
+    instants = np.concatenate(instants)
+    offsets = np.concatenate(offsets)
+    order = np.argsort(instants, kind="stable")
+    instants, offsets = instants[order], offsets[order]
+    if timespan != "hour" and len(instants):
+        # A day, month or year begins where the local date moves on; a midnight repeated
+        # by an autumn change starts nothing.
+        units = _unit_index(instants + offsets, timespan)
+        keep = np.r_[True, units[1:] > np.maximum.accumulate(units)[:-1]]
+        instants = instants[keep]
+    # From the bucket holding the start to the end of the bucket holding end - 1.
+    first = np.searchsorted(instants, start_ms, side="right") - 1
+    last = np.searchsorted(instants, end_ms - 1, side="right")
+    return instants[max(first, 0) : last + 1]
+
+
+@dataclass
+class StatisticsRequest:
+    timespan: str
+    start_ms: int
+    end_ms: int
+    zone: str
+
+
+def _read(model, series_id: int, start_ms: int, end_ms: int) -> np.ndarray:
+    """Rollup rows of the series in [start, end): a float array, the start (ms) first, then
+    ``COLUMNS`` (NaN for none)."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        start = "(EXTRACT(EPOCH FROM start) * 1000)::bigint"
+    else:
+        start = "CAST(ROUND((julianday(start) - 2440587.5) * 86400000) AS INTEGER)"
+    columns = ", ".join(quote(column) for _, column, _ in COLUMNS)
+    sql = (
+        f"SELECT {start}, {columns} FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote('series_id')} = %s AND start >= %s AND start < %s ORDER BY start"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                series_id,
+                connection.ops.adapt_datetimefield_value(to_datetime(start_ms)),
+                connection.ops.adapt_datetimefield_value(to_datetime(end_ms)),
+            ],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return np.empty((0, len(COLUMNS) + 1))
+    return np.array(rows, dtype=np.float64)
+
+
+def _combine(buckets: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of equal (ascending) ``buckets`` combined column by column."""
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    present = ~np.isnan(values)
+    sums = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
+    maxs = np.maximum.reduceat(np.where(present, values, -np.inf), starts, axis=0)
+    mins = np.minimum.reduceat(np.where(present, values, np.inf), starts, axis=0)
+    out = np.where(_OPS == MAX, maxs, np.where(_OPS == MIN, mins, sums))
+    seen = np.add.reduceat(present.astype(np.int32), starts, axis=0) > 0
+    out[~seen & (_OPS != ADD)] = np.nan
+    return buckets[starts], out
+
+
+def product_statistics(*, series_id: int | None, request: StatisticsRequest) -> list[dict]:
+    """The statistics buckets of a product's own series; see the module's docstring."""
+    if series_id is None:
+        return []
+    if request.timespan == "lifetime":
+        boundaries = np.array(
+            [
+                request.start_ms // QUARTER_MS * QUARTER_MS,
+                -(-request.end_ms // QUARTER_MS) * QUARTER_MS,
+            ],
+            dtype=np.int64,
+        )
+        labels = np.array([request.start_ms // 1000 * 1000], dtype=np.int64)
+    else:
+        boundaries = bucket_boundaries(
+            request.timespan, request.zone, request.start_ms, request.end_ms
+        )
+        labels = boundaries[:-1]
+    if len(boundaries) < 2:
+        return []
+    hourly = bool(np.all(boundaries % HOUR_MS == 0))
+    model = HourRollup if hourly else QuarterRollup
+    rows = _read(model, series_id, int(boundaries[0]), int(boundaries[-1]))
+    if not len(rows):
+        return []
+    starts = rows[:, 0].astype(np.int64)
+    buckets = np.searchsorted(boundaries, starts, side="right") - 1
+    keys, values = _combine(buckets, rows[:, 1:])
+    return _buckets(labels[keys], values)
+
+
+def _buckets(starts: np.ndarray, values: np.ndarray) -> list[dict]:
+    def column(key: str) -> np.ndarray:
+        return values[:, _POSITION[key]]
+
+    def total(key: str) -> np.ndarray:
+        return np.nan_to_num(column(key))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv_in = total("pv_in")
+        household = total("household_in")
+        grid_in, grid_out = total("grid_in"), total("grid_out")
+        storage_in, storage_out = total("storage_in"), total("storage_out")
+        inverter_in, inverter_out = total("inverter_in"), total("inverter_out")
+        rise, fall = total("soc_rise"), total("soc_fall")
+        pv_seconds = total("pv_seconds")
+        pv_activity = np.where(pv_seconds > 0, total("pv_active") / pv_seconds, np.nan)
+        own = np.where(pv_in > 0, np.clip((pv_in - grid_out) / pv_in, 0.0, 1.0), 0.0)
+        dc_capacity = np.where(fall > 0, storage_out / fall, np.nan)
+        ac_capacity = np.where(fall > 0, inverter_out / fall, np.nan)
+        dc_in_per_charge = np.where(rise > 0, storage_in / rise, np.nan)
+        ac_in_per_charge = np.where(rise > 0, inverter_in / rise, np.nan)
+        dc_efficiency = np.where(dc_in_per_charge > 0, dc_capacity / dc_in_per_charge, np.nan)
+        ac_efficiency = np.where(ac_in_per_charge > 0, ac_capacity / ac_in_per_charge, np.nan)
+        self_sufficiency = np.where(
+            household > 0, np.clip(1.0 - grid_in / household, 0.0, 1.0), np.nan
+        )
+        electrolyte_count = total("electrolyte_count")
+        electrolyte = total("electrolyte_sum") / electrolyte_count
+        pump_count = total("pump_count")
+        pump = total("pump_sum") / pump_count
+    pv_count = total("pv_count").astype(np.int64).tolist()
+    storage_count = total("storage_count").astype(np.int64).tolist()
+    inverter_count = total("inverter_count").astype(np.int64).tolist()
+    rounded = {
+        name: np.rint(array).astype(np.int64).tolist()
+        for name, array in (
+            ("pv", pv_in),
+            ("household", household),
+            ("out", storage_out),
+            ("in", storage_in),
+        )
+    }
+    floats = {
+        name: np.where(np.isfinite(array), array, np.nan).tolist()
+        for name, array in (
+            ("activity", pv_activity),
+            ("max", column("electrolyte_max")),
+            ("own", own),
+            ("electrolyte", electrolyte),
+            ("pump", pump),
+            ("dc_capacity", dc_capacity),
+            ("ac_capacity", ac_capacity),
+            ("dc_efficiency", dc_efficiency),
+            ("ac_efficiency", ac_efficiency),
+            ("self", self_sufficiency),
+        )
+    }
+    floats = {name: [None if x != x else x for x in values] for name, values in floats.items()}
+    electrolyte_count = electrolyte_count.astype(np.int64).tolist()
+    pump_count = pump_count.astype(np.int64).tolist()
+    result = []
+    for i, start in enumerate((starts // 1000).tolist()):
+        result.append(
+            {
+                "timespan_start": start,
+                "pv-total": rounded["pv"][i],
+                "pv-activity": floats["activity"][i],
+                "consumption-total": rounded["household"][i],
+                "storage-total-released": rounded["out"][i],
+                "storage-total-stored": rounded["in"][i],
+                "max-temperature": floats["max"][i],
+                "own-consumption": {"nSamples": pv_count[i], "value": floats["own"][i]},
+                "electrolyte-temp": {
+                    "nSamples": electrolyte_count[i],
+                    "value": floats["electrolyte"][i],
+                },
+                "pump-temp": {"nSamples": pump_count[i], "value": floats["pump"][i]},
+                "dc-capacity": {"nSamples": storage_count[i], "value": floats["dc_capacity"][i]},
+                "ac-capacity": {
+                    "nSamples": inverter_count[i],
+                    "value": floats["ac_capacity"][i],
+                },
+                "dc-efficiency": {
+                    "nSamples": storage_count[i],
+                    "value": floats["dc_efficiency"][i],
+                },
+                "ac-efficiency": {
+                    "nSamples": inverter_count[i],
+                    "value": floats["ac_efficiency"][i],
+                },
+                "self-sufficiency": {
+                    "totalWeight": rounded["household"][i],
+                    "value": floats["self"][i],
+                },
+            }
+        )
+    return result

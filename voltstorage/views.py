@@ -1,0 +1,641 @@
+"""Views of the VoltStorage REST API under ``/voltstorage/rest``.
+
+The published API (which only reads): ``login/password``, ``products``, ``products/{id}``,
+the latest data, statistics and export of a product (both the product-nested paths and the
+``data/...?productId=`` forms), and the stream (``voltstorage.consumers``). Beyond it, what the
+platform needs to be fed: registration of product types (staff), groups, products and
+components, device ingestion, and the field catalogue.
+
+Credentials: the JWT of ``login/password`` in ``Authorization: Bearer`` or ``?token=``, a
+platform JWT, an API key or the session. Who sees what: a product is visible to its
+organization's members, its owner user, its group's owner user and staff; anything else is
+404, as on the rest of the platform (the original answers 403). Writing needs the member role
+in the organization (deleting a group or product the owner role); product types are edited by
+staff. Every error is ``{"errors": ["..."]}`` (``voltstorage.apps``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.conf import settings
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import tokens
+from core.access import AccessControlledViewSetMixin, AccessPolicy, Members, UserField
+from core.authentication import (
+    JWTAuthentication,
+    QueryTokenJWTAuthentication,
+    UserAPIKeyAuthentication,
+)
+from core.parsers import ORJSONParser
+from core.streaming import streaming_response
+from core.views import AccessTokenObtainView
+from voltstorage import catalogue, exporters, statistics
+from voltstorage.filters import (
+    Page,
+    boolean_param,
+    filter_products,
+    integer_param,
+)
+from voltstorage.models import Component, Group, Product, ProductType, Series
+from voltstorage.openapi import PAGE_HEADERS, PAGE_PARAMETERS, VoltStorageAutoSchema
+from voltstorage.serializers import (
+    ComponentSerializer,
+    GroupSerializer,
+    LoginBodySerializer,
+    ProductSerializer,
+    ProductTypeSerializer,
+)
+from voltstorage.services import latest_message, product_data_ingest
+from voltstorage.validators import check_samples
+
+AUTHENTICATION = [
+    UserAPIKeyAuthentication,
+    QueryTokenJWTAuthentication,
+    JWTAuthentication,
+    SessionAuthentication,
+]
+
+PRODUCT_ACCESS = AccessPolicy(readers=[Members(), UserField("owner"), UserField("group__owner")])
+GROUP_ACCESS = AccessPolicy(readers=[Members(), UserField("owner")])
+COMPONENT_ACCESS = AccessPolicy(
+    organization="product__organization",
+    readers=[Members(), UserField("product__owner"), UserField("product__group__owner")],
+)
+
+NOT_VISIBLE = "No product {}: it does not exist or is not visible to you."
+PRODUCT_ID = OpenApiParameter(
+    "productId", int, OpenApiParameter.PATH, description="The product's id."
+)
+PRODUCT_ID_QUERY = OpenApiParameter(
+    "productId", int, required=True, description="The product's id."
+)
+
+
+class VoltStorageViewMixin:
+    authentication_classes = AUTHENTICATION
+    parser_classes = [ORJSONParser]
+    schema = VoltStorageAutoSchema()
+
+
+def visible_products(request):
+    return PRODUCT_ACCESS.visible(Product.objects.all(), request)
+
+
+def product_for(request, product_id: int) -> Product:
+    """The product, if the request's user may see it; else a 404."""
+    product = visible_products(request).filter(pk=product_id).first()
+    if product is None:
+        raise exceptions.NotFound(NOT_VISIBLE.format(product_id))
+    return product
+
+
+def product_id_of(request, kwargs) -> int:
+    """``productId`` from the path, else from the query (required)."""
+    if "product_id" in kwargs:
+        return int(kwargs["product_id"])
+    value = integer_param(request.query_params, "productId")
+    if value is None:
+        raise exceptions.ValidationError({"productId": ["Required: the product's id."]})
+    return value
+
+
+def series_of(product_id: int, component_id: int | None = None) -> Series | None:
+    return Series.objects.filter(product_id=product_id, component_id=component_id).first()
+
+
+class LoginSerializer(tokens.AccessTokenObtainSerializer):
+    """E-mail (any case) and password in; one token valid for ``validity`` seconds out."""
+
+    token_class = tokens.VoltStorageAccessToken
+    username_field = "email"
+    lifetime_field = "validity"
+
+    def invalid_credentials(self, exc):
+        # The original answers bad credentials with a 400, as it does missing parameters.
+        raise exceptions.ValidationError("Invalid e-mail address or password.")
+
+
+class LoginView(AccessTokenObtainView):
+    serializer_class = LoginSerializer
+    authentication_classes: list = []
+    schema = VoltStorageAutoSchema()
+
+    @extend_schema(
+        summary="Log in: a JWT for the VoltStorage API",
+        description="E-mail (any case) and password; `validity` seconds from 0 to 31622400 "
+        "(default 86400). The token is accepted by the VoltStorage API only, in "
+        "`Authorization: Bearer` or `?token=`. Missing parameters and wrong credentials are a "
+        "400; failed attempts lock the account and address for a while (429).",
+        request=LoginBodySerializer,
+        responses={
+            200: inline_serializer("VoltStorageToken", {"token": serializers.CharField()}),
+        },
+        tags=["voltstorage"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class FieldsView(VoltStorageViewMixin, APIView):
+    """The field catalogue."""
+
+    @extend_schema(
+        summary="The data fields products report",
+        description="Wire names (JSON, `fields=`), CSV labels, units, meanings.\n\n"
+        + catalogue.markdown_table(),
+        responses={
+            200: inline_serializer(
+                "VoltStorageField",
+                {
+                    "name": serializers.CharField(),
+                    "label": serializers.CharField(),
+                    "unit": serializers.CharField(),
+                    "meaning": serializers.CharField(),
+                },
+                many=True,
+            )
+        },
+    )
+    def get(self, request):
+        return Response(
+            [
+                {"name": spec.name, "label": spec.label, "unit": spec.unit, "meaning": spec.meaning}
+                for spec in catalogue.FIELDS
+            ]
+        )
+
+
+class IsStaffForWrites(permissions.BasePermission):
+    message = "Only staff may change product types."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in permissions.SAFE_METHODS or request.user.is_staff
+
+
+@extend_schema(tags=["voltstorage"])
+class ProductTypeViewSet(VoltStorageViewMixin, viewsets.ModelViewSet):
+    """Product types: platform-wide, read by everyone signed in, edited by staff."""
+
+    queryset = ProductType.objects.order_by("id")
+    serializer_class = ProductTypeSerializer
+    permission_classes = [IsStaffForWrites]
+    pagination_class = None
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+class ScopedListMixin:
+    """Bare-array lists paged by ``count`` and ``page``, and creates that check the member
+    role in the organization the validated body names (``organization_id``)."""
+
+    pagination_class = None
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def page_response(self, queryset):
+        page = Page.of(self.request, queryset)
+        data = self.get_serializer(page.items, many=True).data
+        return Response(data, headers=page.headers())
+
+    def perform_create(self, serializer):
+        self.access.check_create(self.request, [serializer.validated_data["organization_id"]])
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+
+
+@extend_schema(tags=["voltstorage"])
+class GroupViewSet(
+    VoltStorageViewMixin, ScopedListMixin, AccessControlledViewSetMixin, viewsets.ModelViewSet
+):
+    """Groups of products; visible to the organization's members and the owner user."""
+
+    access = GROUP_ACCESS
+    queryset = Group.objects.select_related("owner")
+    serializer_class = GroupSerializer
+
+    @extend_schema(parameters=[*PAGE_PARAMETERS, *PAGE_HEADERS])
+    def list(self, request, *args, **kwargs):
+        return self.page_response(self.get_queryset().order_by("id"))
+
+
+@extend_schema(tags=["voltstorage"])
+class ProductViewSet(
+    VoltStorageViewMixin, ScopedListMixin, AccessControlledViewSetMixin, viewsets.ModelViewSet
+):
+    """Products; visible to the organization's members, the owner user, the group's owner
+    user and staff."""
+
+    access = PRODUCT_ACCESS
+    queryset = Product.objects.select_related("type", "group", "group__owner", "owner")
+    serializer_class = ProductSerializer
+    lookup_url_kwarg = "product_id"
+
+    @extend_schema(
+        summary="Fetches a list of products",
+        description="Only products the authenticated user has access to, as a bare array. "
+        "The total is in `X-Total-Count`, the next page in `Link`.",
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter(
+                "q",
+                str,
+                description="Free text over the id, the serial number, the type's "
+                "name and the group's name.",
+            ),
+            OpenApiParameter("groupId", int, description="Only the products of this group."),
+            OpenApiParameter(
+                "installationDate",
+                bool,
+                description="`true`: installed products only; `false`: those not installed.",
+            ),
+            OpenApiParameter(
+                "ids",
+                {"type": "array", "items": {"type": "integer"}},
+                explode=True,
+                description="Only these products: `ids=1&ids=2` or `ids=1,2`.",
+            ),
+            OpenApiParameter("ownerId", int, description="Only products of this owner user."),
+            OpenApiParameter(
+                "sort",
+                str,
+                description="Comma-separated fields, `-` before one for descending order "
+                "(`installationDate,-id`); empty values sort last. Fields: id, serialNumber, "
+                "hardwareVersion, manufacturingDate, installationDate, timezone, createdAt, "
+                "updatedAt, typeId, groupId.",
+            ),
+            *PAGE_HEADERS,
+        ],
+    )
+    def list(self, request, *args, **kwargs):
+        return self.page_response(filter_products(self.get_queryset(), request.query_params))
+
+
+@extend_schema(tags=["voltstorage"], parameters=[PRODUCT_ID])
+class ComponentViewSet(
+    VoltStorageViewMixin, ScopedListMixin, AccessControlledViewSetMixin, viewsets.ModelViewSet
+):
+    """The components of a product (a battery module, the inverter): each has its own series
+    (``componentId`` in ingestion and export); visible with their product."""
+
+    access = COMPONENT_ACCESS
+    serializer_class = ComponentSerializer
+    lookup_url_kwarg = "component_id"
+
+    def get_queryset(self):
+        product = product_for(self.request, int(self.kwargs["product_id"]))
+        return Component.objects.filter(product=product).order_by("id")
+
+    @extend_schema(parameters=[*PAGE_PARAMETERS, *PAGE_HEADERS])
+    def list(self, request, *args, **kwargs):
+        return self.page_response(self.get_queryset())
+
+    def perform_create(self, serializer):
+        product = product_for(self.request, int(self.kwargs["product_id"]))
+        if not self.access.may_change(self.request, Component(product=product), "POST"):
+            raise exceptions.PermissionDenied(
+                "Adding components needs the member role in the product's organization."
+            )
+        with transaction.atomic():
+            serializer.save(product=product)
+
+
+INCLUDE_TIME = OpenApiParameter(
+    "includeTime",
+    bool,
+    description='`true`: `{"time", "data"}` with the time of the newest value; otherwise '
+    "the field values directly.",
+)
+
+
+class LatestDataView(VoltStorageViewMixin, APIView):
+    @extend_schema(
+        tags=["voltstorage"],
+        summary="Returns the latest value of all data fields of a product",
+        description="The newest value of each field of the product's own series (its "
+        "components' are not included).",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, **kwargs):
+        product = product_for(request, product_id_of(request, kwargs))
+        include_time = boolean_param(request.query_params, "includeTime", default=False)
+        series = series_of(product.pk)
+        message = latest_message(series.latest if series else {})
+        return Response(message if include_time else message["data"])
+
+
+def _timestamp_param(params, name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise exceptions.ValidationError(
+            {name: [f"Must be a number of seconds since 1970-01-01T00:00:00Z; got {raw[:40]!r}."]}
+        ) from None
+    if not math.isfinite(value) or not 0 <= value <= 253_402_300_799:
+        raise exceptions.ValidationError(
+            {name: ["Must be a time from 1970-01-01 to 9999-12-31 in seconds since the epoch."]}
+        )
+    return round(value * 1000)
+
+
+class StatisticsView(VoltStorageViewMixin, APIView):
+    @extend_schema(
+        tags=["voltstorage"],
+        summary="Provides aggregated statistical data for a product",
+        description=statistics.__doc__,
+        parameters=[
+            OpenApiParameter("tstart", int, description="Start of the range (unix seconds)."),
+            OpenApiParameter(
+                "tend",
+                int,
+                description="End of the range (unix seconds, excluded; now by default).",
+            ),
+            OpenApiParameter(
+                "timespan",
+                str,
+                enum=list(statistics.TIMESPANS),
+                description="The span of each bucket (default `day`).",
+            ),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, **kwargs):
+        product = product_for(request, product_id_of(request, kwargs))
+        params = request.query_params
+        timespan = params.get("timespan") or "day"
+        if timespan not in statistics.TIMESPANS:
+            raise exceptions.ValidationError(
+                {"timespan": [f"Must be one of {', '.join(statistics.TIMESPANS)}."]}
+            )
+        end = _timestamp_param(params, "tend")
+        start = _timestamp_param(params, "tstart")
+        series = series_of(product.pk)
+        if end is None:
+            end = round(time.time() * 1000)
+        if start is None:
+            if timespan == "lifetime":
+                first = series.first_time if series and series.first_time else None
+                start = round(first.timestamp() * 1000) if first else end - 1
+            else:
+                start = end - statistics.DEFAULT_RANGE_MS[timespan]
+        if start >= end:
+            raise exceptions.ValidationError({"tstart": ["Must be before tend."]})
+        if timespan in statistics.DEFAULT_RANGE_MS:
+            longest = {
+                "hour": 3_600_000,
+                "day": 82_800_000,
+                "month": 28 * 86_400_000,
+                "year": 365 * 86_400_000,
+            }[timespan]
+            if (end - start) // longest > statistics.MAX_BUCKETS:
+                raise exceptions.ValidationError(
+                    {
+                        "tstart": [
+                            f"At most {statistics.MAX_BUCKETS} buckets per request: narrow "
+                            "tstart and tend, or choose a longer timespan."
+                        ]
+                    }
+                )
+        result = statistics.product_statistics(
+            series_id=series.pk if series else None,
+            request=statistics.StatisticsRequest(timespan, start, end, product.timezone),
+        )
+        return Response(result)
+
+
+EXPORT_PARAMETERS = [
+    OpenApiParameter("productId", int, description="The product (or give componentId)."),
+    OpenApiParameter("componentId", int, description="A component (or give productId)."),
+    OpenApiParameter("from", float, required=True, description="First time (unix seconds)."),
+    OpenApiParameter("to", float, description="Last time (unix seconds; default now)."),
+    OpenApiParameter("fields", str, description="Comma-separated wire names; all by default."),
+    OpenApiParameter("tz", int, description="UTC offset of the times in minutes (default 0)."),
+    OpenApiParameter(
+        "precision", int, description="Significant digits of the values (1 to 17, default 6)."
+    ),
+    OpenApiParameter(
+        "tolerance",
+        float,
+        description="Ramer-Douglas-Peucker simplification: the deviation allowed per field, "
+        "relative to its range over the period (0, the default, keeps every sample).",
+    ),
+    OpenApiParameter(
+        "maxPoints",
+        int,
+        description=f"At most this many rows (2 to {10_000}), chosen per field by "
+        "Largest-Triangle-Three-Buckets; for charts.",
+    ),
+    OpenApiParameter(
+        "separator", str, description="CSV only: the separator of every line (default `,`)."
+    ),
+]
+MAX_POINTS = 10_000
+SEPARATOR_FORBIDDEN = set("\"'\r\n.+-=@0123456789eE")
+
+
+class ExportView(VoltStorageViewMixin, APIView):
+    """``data/export.csv`` and ``data/export.json``, streamed (``voltstorage.exporters``)."""
+
+    export_format = "csv"
+
+    @extend_schema(
+        tags=["voltstorage"],
+        summary="Export product data as CSV or JSON",
+        description=exporters.__doc__ + "\n\nFields:\n\n" + catalogue.markdown_table(),
+        parameters=EXPORT_PARAMETERS,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV."),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The rows as JSON objects."
+            ),
+        },
+    )
+    def get(self, request, **kwargs):
+        export = self.export_request(request)
+        chunks = exporters.export_chunks(export, self.export_format)
+        if self.export_format == "csv":
+            return streaming_response(
+                request,
+                chunks,
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="export.csv"'},
+            )
+        return streaming_response(request, chunks, content_type="application/json")
+
+    def export_request(self, request) -> exporters.ExportRequest:
+        params = request.query_params
+        product_id = integer_param(params, "productId")
+        component_id = integer_param(params, "componentId")
+        if (product_id is None) == (component_id is None):
+            raise exceptions.ValidationError(
+                {"productId": ["Give productId or componentId (one of them)."]}
+            )
+        if component_id is not None:
+            component = Component.objects.filter(pk=component_id).first()
+            if component is None:
+                raise exceptions.NotFound(f"No component {component_id}.")
+            try:
+                product_for(request, component.product_id)
+            except exceptions.NotFound:
+                raise exceptions.NotFound(f"No component {component_id}.") from None
+            series = series_of(component.product_id, component_id)
+        else:
+            product = product_for(request, product_id)
+            series = series_of(product.pk)
+        start = _timestamp_param(params, "from")
+        if start is None:
+            raise exceptions.ValidationError({"from": ["Required: the first time, unix seconds."]})
+        end = _timestamp_param(params, "to")
+        if end is None:
+            end = round(time.time() * 1000)
+        if end < start:
+            raise exceptions.ValidationError({"to": ["Must not be before from."]})
+        names = params.get("fields")
+        if names:
+            fields = []
+            for name in (part.strip() for part in names.split(",")):
+                if not name:
+                    continue
+                spec = catalogue.BY_NAME.get(name)
+                if spec is None:
+                    raise exceptions.ValidationError(
+                        {"fields": [f"Unknown field {name[:60]!r}; see /voltstorage/rest/fields."]}
+                    )
+                if spec not in fields:
+                    fields.append(spec)
+        else:
+            fields = list(catalogue.FIELDS)
+        tz = integer_param(params, "tz", minimum=-959, default=0)
+        if tz > 959:
+            raise exceptions.ValidationError({"tz": ["Must be from -959 to 959 minutes."]})
+        precision = integer_param(params, "precision", minimum=1, default=6)
+        if precision > 17:
+            raise exceptions.ValidationError({"precision": ["Must be from 1 to 17."]})
+        tolerance = _float_param(params, "tolerance")
+        max_points = integer_param(params, "maxPoints", minimum=2)
+        if max_points is not None:
+            if max_points > MAX_POINTS:
+                raise exceptions.ValidationError(
+                    {"maxPoints": [f"Must be from 2 to {MAX_POINTS}."]}
+                )
+            if tolerance:
+                raise exceptions.ValidationError(
+                    {"maxPoints": ["Give maxPoints or tolerance, not both."]}
+                )
+            if max_points < len(fields):
+                raise exceptions.ValidationError(
+                    {"maxPoints": [f"Must be at least the number of fields ({len(fields)})."]}
+                )
+        separator = params.get("separator", ",")
+        if self.export_format == "csv" and (
+            not 1 <= len(separator) <= 4
+            or SEPARATOR_FORBIDDEN & set(separator)
+            or separator.isalnum()
+        ):
+            raise exceptions.ValidationError(
+                {
+                    "separator": [
+                        "Must be 1 to 4 characters, none of them a letter, digit, quote, "
+                        "line break, dot, sign or @ (such as , ; | or a tab)."
+                    ]
+                }
+            )
+        return exporters.ExportRequest(
+            series_id=series.pk if series else None,
+            fields=fields,
+            start_ms=start,
+            end_ms=end,
+            tz_minutes=tz,
+            precision=precision,
+            tolerance=tolerance,
+            max_points=max_points,
+            separator=separator,
+        )
+
+
+def _float_param(params, name: str) -> float:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise exceptions.ValidationError({name: [f"Must be a number; got {raw[:40]!r}."]}) from None
+    if not math.isfinite(value) or value < 0:
+        raise exceptions.ValidationError({name: ["Must be a number of at least 0."]})
+    return value
+
+
+class IngestView(VoltStorageViewMixin, APIView):
+    """Device ingestion: one sample or a list of them, all or nothing."""
+
+    max_body_size = settings.API_MAX_BULK_BODY_SIZE
+
+    @extend_schema(
+        tags=["voltstorage"],
+        summary="Store a product's data (device ingestion)",
+        description=(
+            'One sample `{"time": <unix s, a fraction for milliseconds>, "data": {field: '
+            'value}, "componentId"?: n, "errors"?: [codes]}` or a list of them, stored all '
+            "or nothing. A sample for a time already stored merges field by field (the new "
+            "value wins, fields not sent keep theirs); resending never duplicates. `errors`, "
+            "when sent, replaces the product's current error codes. Values must be finite "
+            "numbers of known fields; times at most `VOLTSTORAGE_FUTURE_SECONDS` ahead of the "
+            "server's clock. Subscribers of the product's stream receive its new latest data. "
+            "Needs the member role in the product's organization.\n\nFields:\n\n"
+            + catalogue.markdown_table()
+        ),
+        parameters=[PRODUCT_ID],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            201: inline_serializer(
+                "VoltStorageIngested",
+                {
+                    "samples": serializers.IntegerField(help_text="Samples received."),
+                },
+            ),
+            403: OpenApiResponse(description="Not a member (or owner) of the organization."),
+        },
+    )
+    def post(self, request, product_id: int):
+        product = product_for(request, int(product_id))
+        if not PRODUCT_ACCESS.may_change(request, product, "POST"):
+            raise exceptions.PermissionDenied(
+                "Storing data needs the member role in the product's organization."
+            )
+        now = round(time.time() * 1000)
+        retention = settings.VOLTSTORAGE_RAW_RETENTION_DAYS
+        earliest = (now - retention * 86_400_000) if retention else 0
+        checked, problems = check_samples(
+            request.data,
+            component_ids=set(product.components.values_list("id", flat=True)),
+            earliest_ms=max(earliest, 0),
+            latest_ms=now + settings.VOLTSTORAGE_FUTURE_SECONDS * 1000,
+            max_samples=settings.VOLTSTORAGE_MAX_SAMPLES,
+        )
+        if checked is None:
+            raise exceptions.ValidationError(problems)
+        result = product_data_ingest(product=product, checked=checked)
+        return Response({"samples": result.samples}, status=status.HTTP_201_CREATED)
