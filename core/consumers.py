@@ -16,7 +16,3 @@ class PlatformStreamConsumer(StreamConsumer):
 
     async def opened(self):
         await self.send_json({"type": "hello", "user": self.user.get_username()})
-
-    async def platform_message(self, event):
-        """The event of ``manage.py broadcast``."""
-        await self.send_json({"type": "message", "message": event["message"]})

@@ -2,10 +2,9 @@
 
 import json
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.management.base import BaseCommand, CommandError
 
+from core.broadcast import group_send_now
 from core.services import PLATFORM_GROUP
 
 
@@ -20,10 +19,9 @@ class Command(BaseCommand):
             message = json.loads(options["message"])
         except json.JSONDecodeError:
             message = options["message"]
-        layer = get_channel_layer()
-        if layer is None:
-            raise CommandError("No channel layer is configured.")
-        async_to_sync(layer.group_send)(
-            PLATFORM_GROUP, {"type": "platform.message", "message": message}
-        )
+        # The same frame as core.services.platform_broadcast, sent at once.
+        if not group_send_now(
+            group=PLATFORM_GROUP, message={"type": "message", "message": message}
+        ):
+            raise CommandError("The channel layer did not take the message (see the log).")
         self.stdout.write("sent")
