@@ -4,11 +4,9 @@ The rows arrive validated (``batterydb.validators``) as ``(test, key, parameter,
 with the organization of each test (a row belongs to its test's organization). Every write
 runs in one ``transaction.atomic`` block and takes the fastest path the database offers:
 
-* PostgreSQL, no ids wanted (``Prefer: return=minimal``): binary ``COPY ... FROM STDIN``
-  (psycopg 3), the stream encoded here in one pass with ``struct`` (about twice as fast as
-  ``write_row`` per row, which matters at 10,000 rows a request);
-* ids wanted: ``bulk_create``, which returns the ids on PostgreSQL and SQLite;
-* other databases, no ids wanted: one ``executemany`` INSERT.
+* no ids wanted (``Prefer: return=minimal``): ``core.copy``, a binary ``COPY ... FROM
+  STDIN`` on PostgreSQL (one ``executemany`` INSERT elsewhere);
+* ids wanted: ``bulk_create``, which returns the ids on PostgreSQL and SQLite.
 
 A point is unique per test (``(test, frequency, parameter)``, ``(bms_test, timestamp,
 parameter)``). Nothing is looked up before the insert: the database's unique indexes decide,
@@ -22,14 +20,14 @@ between makes the write start again (up to three times).
 from __future__ import annotations
 
 import datetime as dt
-import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model, Q
 
 from batterydb.models import BMSResult, EISData
+from core.copy import copy_rows
 
 # Rows as validated: (test_id, frequency or timestamp, parameter, value).
 EISRow = tuple[int, float | None, str, float]
@@ -67,72 +65,27 @@ class IngestResult:
     ids: list[int] | None  # one per row, in batch order, when asked for
 
 
-# --- binary COPY encoding -----------------------------------------------------------------------
-_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
-_TRAILER = b"\xff\xff"
-_HEAD = struct.Struct("!hiqiq")  # 5 fields; organization_id, test_id (int8)
-_FLOAT8 = struct.Struct("!id")
-_INT8 = struct.Struct("!iq")
-_NULL = struct.pack("!i", -1)
-_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def _heads(organization_of: Mapping[int, int]) -> dict[int, bytes]:
-    return {test: _HEAD.pack(5, 8, org, 8, test) for test, org in organization_of.items()}
-
-
-def _text(value: str, cache: dict[str, bytes]) -> bytes:
-    encoded = value.encode()
-    cache[value] = field = struct.pack("!i", len(encoded)) + encoded
-    return field
-
-
-def encode_eis_copy(rows: Sequence[EISRow], organization_of: Mapping[int, int]) -> bytearray:
-    """The binary COPY stream of ``(organization_id, test_id, frequency, parameter, value)``."""
-    out = bytearray(_SIGNATURE)
-    heads = _heads(organization_of)
-    names: dict[str, bytes] = {}
-    pack_float = _FLOAT8.pack
-    for test, frequency, parameter, value in rows:
-        out += heads[test]
-        out += _NULL if frequency is None else pack_float(8, frequency)
-        out += names.get(parameter) or _text(parameter, names)
-        out += pack_float(8, value)
-    out += _TRAILER
-    return out
-
-
-def encode_bms_copy(rows: Sequence[BMSRow], organization_of: Mapping[int, int]) -> bytearray:
-    """The binary COPY stream of ``(organization_id, bms_test_id, timestamp, parameter,
-    value)``; timestamptz is microseconds since 2000-01-01 UTC."""
-    out = bytearray(_SIGNATURE)
-    heads = _heads(organization_of)
-    names: dict[str, bytes] = {}
-    pack_float, pack_int = _FLOAT8.pack, _INT8.pack
-    for test, timestamp, parameter, value in rows:
-        out += heads[test]
-        out += pack_int(8, (timestamp - _PG_EPOCH) // _MICROSECOND)
-        out += names.get(parameter) or _text(parameter, names)
-        out += pack_float(8, value)
-    out += _TRAILER
-    return out
-
-
+# --- tables -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Table:
     model: type[Model]
     test_column: str  # "test_id" or "bms_test_id"
     key_column: str  # "frequency" or "timestamp": the middle part of the unique point
-    encode: Callable[[Sequence[tuple], Mapping[int, int]], bytearray]
+    key_type: str  # its PostgreSQL type
 
     @property
     def columns(self) -> tuple[str, ...]:
         return ("organization_id", self.test_column, self.key_column, "parameter", "value")
 
+    @property
+    def copy_columns(self) -> tuple[tuple[str, str], ...]:
+        """The columns with their PostgreSQL types, for ``core.copy``."""
+        types = ("int8", "int8", self.key_type, "text", "float8")
+        return tuple(zip(self.columns, types, strict=True))
 
-EIS_TABLE = _Table(EISData, "test_id", "frequency", encode_eis_copy)
-BMS_TABLE = _Table(BMSResult, "bms_test_id", "timestamp", encode_bms_copy)
+
+EIS_TABLE = _Table(EISData, "test_id", "frequency", "float8")
+BMS_TABLE = _Table(BMSResult, "bms_test_id", "timestamp", "timestamptz")
 
 
 # --- services -----------------------------------------------------------------------------------
@@ -244,7 +197,6 @@ def _insert(
 ) -> list[int] | None:
     if not rows:
         return [] if returning else None
-    connection = connections[using]
     if returning:
         model, (org, test, key, *_) = table.model, table.columns
         objects = [
@@ -257,46 +209,13 @@ def _insert(
         ]
         model.objects.using(using).bulk_create(objects)
         return [obj.pk for obj in objects]
-    if connection.vendor == "postgresql":
-        _copy_rows(table, rows, organization_of, connection)
-    else:
-        _executemany_insert(table, rows, organization_of, connection)
+    copy_rows(
+        table=table.model._meta.db_table,
+        columns=table.copy_columns,
+        rows=((organization_of[t], t, k, p, v) for t, k, p, v in rows),
+        using=using,
+    )
     return None
-
-
-def _copy_rows(
-    table: _Table, rows: Sequence[tuple], organization_of: Mapping[int, int], connection
-) -> None:
-    """Binary COPY on the request's connection, inside the caller's transaction."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in table.columns)
-    sql = f"COPY {quote(table.model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
-    stream = table.encode(rows, organization_of)
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        copy.write(stream)
-
-
-def _executemany_insert(
-    table: _Table, rows: Sequence[tuple], organization_of: Mapping[int, int], connection
-) -> None:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in table.columns)
-    sql = (
-        f"INSERT INTO {quote(table.model._meta.db_table)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(table.columns))})"
-    )
-    adapt = (
-        connection.ops.adapt_datetimefield_value
-        if table.key_column == "timestamp"
-        else (lambda value: value)
-    )
-    params = [(organization_of[t], t, adapt(k), p, v) for t, k, p, v in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 # --- replacing stored points ----------------------------------------------------------------

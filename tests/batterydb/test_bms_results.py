@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from batterydb.models import BMSResult
-from batterydb.services import ingest
+from core import copy as core_copy
 from tests.batterydb.factories import BMSTestFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,8 +92,10 @@ def test_bulk_post_creates_rows_with_utc_timestamps(client_for, member, bms_test
 
 def test_minimal_write_uses_copy_on_postgresql(client_for, member, bms_test, monkeypatch):
     calls = []
-    original = ingest._copy_rows
-    monkeypatch.setattr(ingest, "_copy_rows", lambda *a: calls.append(1) or original(*a))
+    original = core_copy.binary_copy
+    monkeypatch.setattr(
+        core_copy, "binary_copy", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
     response = post_json(client_for(member), readings(bms_test.pk, 50), prefer="return=minimal")
     assert response.status_code == 201
     assert response.json() == {"created": 100}

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from batterydb.models import EISData
 from batterydb.services import ingest
+from core import copy as core_copy
 from core import services
 from tests.batterydb.factories import EISTestFactory
 
@@ -108,8 +109,10 @@ def test_prefer_return_minimal_answers_a_count(client_for, member, eis_test):
 
 def test_minimal_write_on_postgresql_uses_binary_copy(client_for, member, eis_test, monkeypatch):
     calls = []
-    original = ingest._copy_rows
-    monkeypatch.setattr(ingest, "_copy_rows", lambda *a: calls.append(1) or original(*a))
+    original = core_copy.binary_copy
+    monkeypatch.setattr(
+        core_copy, "binary_copy", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
     response = post_json(client_for(member), sweep(eis_test.pk), prefer="return=minimal")
     assert response.status_code == 201
     assert calls == ([1] if connection.vendor == "postgresql" else [])
