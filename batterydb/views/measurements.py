@@ -3,12 +3,14 @@
 These are the big tables, so the views are DRF views (authentication, organization scoping,
 filters, pagination, the browsable API) with two shortcuts:
 
-* lists render rows straight from ``values_list`` tuples turned into dicts and orjson, never a
-  serializer per row; a page costs a constant number of queries whatever its size, and
-  following ``next`` (a keyset cursor) costs the same at the millionth row as at the first;
+* lists render rows straight from ``values_list`` tuples turned into dicts and orjson
+  (``core.lists``), never a serializer per row; a page costs a constant number of queries
+  whatever its size, and following ``next`` (a keyset cursor) costs the same at the millionth
+  row as at the first;
 * writes take a JSON list of up to 10,000 rows (or one object, JSON or form), validate it as a
   whole in one loop (``batterydb.validators``) and write it in one transaction
-  (``batterydb.services.ingest``): binary COPY on PostgreSQL with ``Prefer: return=minimal``.
+  (``batterydb.services.ingest``): binary COPY on PostgreSQL (``core.copy``) with
+  ``Prefer: return=minimal``.
 
 Duplicate points (a point is ``(test, frequency, parameter)`` or ``(bms_test, timestamp,
 parameter)``) are refused with a 400 naming them, unless the client asks for
@@ -19,14 +21,11 @@ points get the new values, keeping their ids.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
-from itertools import repeat
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
-from django.db.models.query import ValuesListIterable
+from django.db.models import Model
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -45,7 +44,7 @@ from rest_framework.views import APIView
 
 from batterydb.filters import BMSResultFilterSet, EISDataFilterSet
 from batterydb.models import BMSResult, BMSTest, EISData, EISTest
-from batterydb.renderers import CSVRenderer, MeasurementJSONRenderer
+from batterydb.renderers import MeasurementJSONRenderer
 from batterydb.serializers.measurements import (
     BMS_RESULT_FIELDS,
     EIS_DATA_FIELDS,
@@ -74,6 +73,9 @@ from batterydb.validators import (
     resolve_tests,
 )
 from core.access import AccessControlledViewSetMixin
+from core.filters import repeated_values
+from core.lists import DictRowsMixin
+from core.renderers import CSVRenderer
 from core.tenancy import is_staff, organization_roles, scope_queryset
 from core.viewsets import prefers_minimal
 
@@ -83,29 +85,6 @@ MAX_ERRORS_LISTED = 1000
 ON_CONFLICT_PARAM = "on_conflict"
 ON_CONFLICT_CHOICES = ("error", "replace")
 MERGE_DUPLICATES = "resolution=merge-duplicates"
-
-
-# --- reading: rows as dicts straight from the database ------------------------------------------
-@functools.cache
-def _dict_rows_iterable(names: tuple[str, ...]) -> type[ValuesListIterable]:
-    """A ``values_list`` iterable yielding ``dict(zip(names, row))`` for each row."""
-
-    class DictRowsIterable(ValuesListIterable):
-        def __iter__(self):
-            return map(dict, map(zip, repeat(names), super().__iter__()))
-
-    return DictRowsIterable
-
-
-def wire_rows(queryset: QuerySet, columns: tuple[str, ...], names: tuple[str, ...]) -> QuerySet:
-    """The queryset as dicts with the wire ``names``, read as tuples of ``columns``.
-
-    It stays a queryset (filters, slicing and ``count()`` still work, so the pagination and
-    its keyset cursor do), but each row costs a ``zip`` instead of a model instance and a
-    serializer."""
-    rows = queryset.values_list(*columns)
-    rows._iterable_class = _dict_rows_iterable(names)
-    return rows
 
 
 def _prefers(request, preference: str) -> bool:
@@ -145,11 +124,11 @@ WRITE_PARAMETERS = [
 ]
 
 
-class MeasurementViewSet(AccessControlledViewSetMixin, viewsets.GenericViewSet):
+class MeasurementViewSet(DictRowsMixin, AccessControlledViewSetMixin, viewsets.GenericViewSet):
     """List, bulk create, retrieve, update and delete measurement rows of tests.
 
-    Subclasses declare the model, the test model, the row spec, the wire fields and the
-    validation and ingestion functions."""
+    Subclasses declare the model, the test model, the row spec, the wire fields (``columns``
+    and ``wire_names``, read by ``core.lists``) and the validation and ingestion functions."""
 
     test_model: type[Model]
     row_spec: RowSpec
@@ -163,22 +142,6 @@ class MeasurementViewSet(AccessControlledViewSetMixin, viewsets.GenericViewSet):
     max_body_size = settings.API_MAX_BULK_BODY_SIZE
     bulk_max_items = MAX_ROWS_PER_REQUEST
     ordering = ["id"]
-
-    # --- reads ---------------------------------------------------------------------------------
-    def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = wire_rows(queryset, self.columns, self.wire_names)
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(page)
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self.to_wire(self.get_object()))
-
-    def to_wire(self, obj: Model) -> dict:
-        return {
-            name: getattr(obj, column)
-            for column, name in zip(self.columns, self.wire_names, strict=True)
-        }
 
     # --- bulk create ---------------------------------------------------------------------------
     def create(self, request, *args, **kwargs):
@@ -510,12 +473,7 @@ class EISTestReportView(APIView):
 
     @staticmethod
     def requested_tests(request) -> list[int]:
-        values = [
-            part.strip()
-            for value in request.query_params.getlist("test")
-            for part in value.split(",")
-            if part.strip()
-        ]
+        values = repeated_values(request.query_params, "test")
         if not values:
             raise exceptions.ValidationError(
                 {"test": ["Name the tests: ?test=105&test=104 (or ?test=105,104)."]}
