@@ -1,4 +1,9 @@
-"""Sample BatteryDB data for the demo organization (``manage.py setupdemo`` calls this once).
+"""Sample BatteryDB data for the demo organization.
+
+``manage.py setupdemo`` (which ``scripts/run`` runs every time) calls :func:`create_demo_data`
+on every run; it fills the organization only when it holds no BatteryDB data, so that BatteryDB
+added to an installation whose demo organization already exists gets its sample data, and a
+second run creates nothing twice.
 
 Two cells of one type, each with an EIS test whose 42-point sweep (10 kHz down to 0.1 Hz) comes
 from an equivalent circuit of a lithium-ion cell, plus a BMS test with a few seconds of pack
@@ -11,6 +16,7 @@ import cmath
 import datetime as dt
 import math
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,7 +33,7 @@ from batterydb.models import (
     ModelVersion,
     Project,
 )
-from core.models import Organization
+from core.models import Organization, OrganizationOwnedModel
 
 SWEEP_POINTS = 42
 START_FREQUENCY = 10_000.0  # Hz
@@ -92,10 +98,25 @@ def eis_rows(test: EISTest, *, ageing: float, ocv: float) -> list[EISData]:
     return rows
 
 
+def has_batterydb_data(organization: Organization) -> bool:
+    """Whether any BatteryDB object belongs to ``organization``.
+
+    One indexed lookup per resource model; measurement rows are not looked at (their
+    organization is not indexed), since they belong to a test of the same organization."""
+    return any(
+        model._base_manager.filter(organization=organization).exists()
+        for model in apps.get_app_config("batterydb").get_models()
+        if issubclass(model, OrganizationOwnedModel)
+    )
+
+
 @transaction.atomic
-def create_demo_data(*, organization: Organization) -> None:
+def create_demo_data(*, organization: Organization) -> bool:
     """A project, a battery type, two batteries, an EIS device with two full EIS tests, a BMS
-    test with results, and a model with a prediction, all in ``organization``."""
+    test with results, and a model with a prediction, all in ``organization``, unless it
+    already holds BatteryDB data (then nothing). Returns whether it created the data."""
+    if has_batterydb_data(organization):
+        return False
     project = Project.objects.create(organization=organization, name="Second-life pilot")
     battery_type = BatteryType.objects.create(
         organization=organization,
@@ -190,3 +211,4 @@ def create_demo_data(*, organization: Organization) -> None:
             grading_prediction="A" if soh > 0.9 else "B",
             confidence_score=0.9,
         )
+    return True

@@ -1,14 +1,19 @@
-"""The demo data: what ``manage.py setupdemo`` puts into the demo organization."""
+"""The demo data: what ``manage.py setupdemo`` puts into the demo organization, on the first
+run and on any later run that finds BatteryDB's data missing there."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 
 import pytest
+from django.core.management import call_command
 
 from batterydb import models
 from batterydb.demo import create_demo_data, sweep_frequencies
+from core.management.commands.setupdemo import DEMO_ORGANIZATION
+from core.models import Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +53,95 @@ def test_demo_data_is_complete_and_in_one_organization(organization):
     assert models.BMSResult.objects.count() >= 5
     for model in (models.EISData, models.BMSResult, models.Battery, models.ModelPrediction):
         assert set(model.objects.values_list("organization_id", flat=True)) == {organization.pk}
+
+
+# --- filled whenever BatteryDB's data is missing -------------------------------------------------
+
+BATTERYDB_MODELS = (
+    models.Project,
+    models.BatteryType,
+    models.Battery,
+    models.EISDevice,
+    models.EISTest,
+    models.EISData,
+    models.BMSTest,
+    models.BMSResult,
+    models.BatteryModel,
+    models.ModelVersion,
+    models.ModelPrediction,
+)
+
+
+def counts(organization) -> dict[str, int]:
+    return {
+        model.__name__: model.objects.filter(organization=organization).count()
+        for model in BATTERYDB_MODELS
+    }
+
+
+@pytest.fixture
+def batterydb_alone(settings):
+    """Only BatteryDB's demo hook runs: the other apps' data is theirs to test."""
+    settings.PLATFORM_APPS = ["batterydb"]
+
+
+def setupdemo() -> str:
+    out = io.StringIO()
+    call_command("setupdemo", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def filled(output: str) -> list[str]:
+    """The apps whose demo data a run of setupdemo says it added."""
+    prefix = "Demo data added for: "
+    line = next((line.strip() for line in output.splitlines() if prefix in line), "")
+    return line.removeprefix(prefix).rstrip(".").split(", ") if line else []
+
+
+def demo_organization():
+    return Organization.objects.get(name=DEMO_ORGANIZATION)
+
+
+def test_demo_data_is_created_once_per_organization(organization, other_organization):
+    assert create_demo_data(organization=organization) is True
+    once = counts(organization)
+    assert create_demo_data(organization=organization) is False
+    assert counts(organization) == once
+    assert all(once.values())
+    # Another organization's data does not count as this one's.
+    assert create_demo_data(organization=other_organization) is True
+    assert counts(other_organization) == once
+
+
+def test_an_organization_with_any_batterydb_object_gets_no_demo_data(organization):
+    models.Project.objects.create(organization=organization, name="Our own")
+    assert create_demo_data(organization=organization) is False
+    assert models.Battery.objects.count() == 0
+
+
+def test_setupdemo_twice_creates_nothing_twice(batterydb_alone):
+    assert filled(setupdemo()) == ["batterydb"]
+    once = counts(demo_organization())
+    assert filled(setupdemo()) == []
+    assert counts(demo_organization()) == once
+    assert models.Battery.objects.count() == 2
+
+
+def test_setupdemo_brings_back_the_demo_data_after_it_was_removed(batterydb_alone):
+    setupdemo()
+    organization = demo_organization()
+    once = counts(organization)
+    for model in reversed(BATTERYDB_MODELS):
+        model.objects.filter(organization=organization).delete()
+    assert not any(counts(organization).values())
+    assert filled(setupdemo()) == ["batterydb"]
+    assert counts(organization) == once
+
+
+def test_batterydb_added_to_an_installation_with_a_demo_organization_gets_its_data(settings):
+    settings.PLATFORM_APPS = []
+    assert filled(setupdemo()) == []
+    assert not any(counts(demo_organization()).values())
+    settings.PLATFORM_APPS = ["batterydb"]
+    assert filled(setupdemo()) == ["batterydb"]
+    assert counts(demo_organization())["EISData"] == 2 * (42 * 4 + 1)

@@ -1,5 +1,14 @@
-"""Create the demo account and data once, and print fresh credentials on every run."""
+"""Create the demo account, fill each app's demo data where it is missing, and print fresh
+credentials on every run.
 
+Core names no app: each app of ``settings.PLATFORM_APPS`` that has a ``demo`` module with a
+``create_demo_data(*, organization)`` function is called on every run with the demo
+organization. The hook fills the organization with the app's sample data when the app has
+none there, and returns whether it did; so an app added to an installation whose demo
+organization already exists gets its data on the next run, and no run creates anything twice.
+"""
+
+from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -19,8 +28,9 @@ DEMO_KEY_NAME = "demo key"
 
 class Command(BaseCommand):
     help = (
-        "Create the demo user, organization and sample data (once). Each run sets a new demo "
-        "password and replaces the demo API key, and prints both."
+        "Create the demo user and organization (once) and each app's sample data where the "
+        "app has none. Each run sets a new demo password and replaces the demo API key, and "
+        "prints both."
     )
 
     def add_arguments(self, parser):
@@ -39,9 +49,11 @@ class Command(BaseCommand):
         ).first()
         if organization is None:
             organization = services.organization_create(name=DEMO_ORGANIZATION, owner=user)
-            for app in settings.PLATFORM_APPS:
-                if find_spec(f"{app}.demo") is not None:
-                    import_module(f"{app}.demo").create_demo_data(organization=organization)
+        filled = [
+            app
+            for app, create_demo_data in demo_hooks()
+            if create_demo_data(organization=organization)
+        ]
         for old_key in user.api_keys.filter(name=DEMO_KEY_NAME, revoked=False):
             services.api_key_revoke(api_key=old_key)
         _, key = services.api_key_create(user=user, name=DEMO_KEY_NAME)
@@ -52,6 +64,7 @@ class Command(BaseCommand):
                 [
                     "",
                     f"Demo account {'created' if created else 'ready'}.",
+                    *([f"  Demo data added for: {', '.join(filled)}."] if filled else []),
                     f"  Log in at {base}/accounts/login/",
                     f"    username: {DEMO_USERNAME}   password: {password}",
                     f"  Demo API key (the previous one is revoked): {key}",
@@ -61,3 +74,16 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+
+def demo_hooks() -> list[tuple[str, Callable[..., bool]]]:
+    """``(app, create_demo_data)`` of each platform app that has a demo hook, in the order of
+    ``settings.PLATFORM_APPS``."""
+    hooks = []
+    for app in settings.PLATFORM_APPS:
+        if find_spec(f"{app}.demo") is None:
+            continue
+        hook = getattr(import_module(f"{app}.demo"), "create_demo_data", None)
+        if callable(hook):
+            hooks.append((app, hook))
+    return hooks
