@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
@@ -51,6 +51,18 @@ INVALID_STRUCTURE = "Invalid JSON structure for the selected sample type"
 # --- Validation --------------------------------------------------------------------------------
 
 
+def highest_institute_and_method_ids() -> tuple[int | None, int | None]:
+    """The highest institute id and the highest method id, in one query."""
+    quote = connection.ops.quote_name
+    tables = [quote(model._meta.db_table) for model in (Institute, Method)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX({quote('id')}) FROM {tables[0]}), "
+            f"(SELECT MAX({quote('id')}) FROM {tables[1]})"
+        )
+        return cursor.fetchone()
+
+
 def sample_id_check(value: str) -> None:
     """The original's rules for a new ``sample_id`` (``yymmdd_hhmmss_iiaaaa``): a real date in
     the past, a valid time, institute and method codes no higher than the highest institute
@@ -69,11 +81,11 @@ def sample_id_check(value: str) -> None:
         dt.datetime.strptime(value[7:13], "%H%M%S")
     except ValueError as exc:
         raise serializers.ValidationError("The time part of the Sample ID is not valid.") from exc
-    for code, model, label in (
-        (int(value[14:16]), Institute, "institution code"),
-        (int(value[16:20]), Method, "method code"),
+    highest_ids = highest_institute_and_method_ids()
+    for code, model, label, highest in (
+        (int(value[14:16]), Institute, "institution code", highest_ids[0]),
+        (int(value[16:20]), Method, "method code", highest_ids[1]),
     ):
-        highest = model.objects.aggregate(highest=Max("id"))["highest"]
         noun = model._meta.verbose_name
         if highest is None:
             raise serializers.ValidationError(
