@@ -5,7 +5,7 @@ for tables with millions of rows."""
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import ProtectedError
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -42,6 +42,18 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     date_hierarchy = "created_at"
     inlines = [MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name"]}),
+        (
+            "Profile",
+            {
+                "fields": list(Organization.PROFILE_FIELDS),
+                "description": "Address and contact: the manufacturer information of the "
+                "organization's battery passports (their public page and Catena-X export).",
+            },
+        ),
+    ]
 
     def get_deleted_objects(self, objs, request):
         """What the confirmation page lists: the rows each organization owns, counted per

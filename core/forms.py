@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
@@ -101,6 +102,18 @@ class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = ("name",)
+
+
+class OrganizationProfileForm(forms.ModelForm):
+    """An organization's address and contact (owners): the manufacturer information of its
+    battery passports."""
+
+    class Meta:
+        model = Organization
+        fields = Organization.PROFILE_FIELDS
+        # A text box styled like the others; the URL field still checks the value.
+        widgets = {"website": forms.TextInput(attrs={"inputmode": "url"})}
+        field_classes = {"website": functools.partial(forms.URLField, assume_scheme="https")}
 
 
 class MemberAddForm(forms.Form):

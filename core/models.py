@@ -6,6 +6,7 @@ import functools
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
@@ -66,14 +67,69 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
+#: The organization's profile: who it is as a manufacturer (a battery passport's manufacturer
+#: information, its Catena-X export). Each value is as the Catena-X models accept it.
+POSTAL_CODE = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9\- ]{0,10}$",
+    "1 to 11 letters, digits, hyphens and spaces, starting with a letter or digit.",
+)
+COUNTRY_CODE = RegexValidator(
+    r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+    "An ISO 3166 code in capitals: a country (DE) or a subdivision (DE-BW).",
+)
+PHONE_NUMBER = RegexValidator(
+    r"^\+?[0-9 ]+$", "Digits and spaces, with an optional leading + (+49 30 1234567)."
+)
+
+
 class Organization(models.Model):
-    """A group of users that owns data. Every BatteryDB object belongs to one."""
+    """A group of users that owns data. Every BatteryDB object belongs to one. Its profile
+    (address and contact, all optional) is the manufacturer information of its battery
+    passports."""
 
     name = models.CharField(max_length=200, help_text="Display name of the organization.")
+    street = models.CharField(
+        max_length=200, blank=True, default="", help_text="Street of the postal address."
+    )
+    house_number = models.CharField(
+        max_length=20, blank=True, default="", help_text="House number in the street."
+    )
+    postal_code = models.CharField(
+        max_length=11, blank=True, default="", validators=[POSTAL_CODE], help_text="Postcode."
+    )
+    city = models.CharField(max_length=100, blank=True, default="", help_text="City.")
+    country = models.CharField(
+        max_length=6,
+        blank=True,
+        default="",
+        validators=[COUNTRY_CODE],
+        help_text="ISO 3166 code: a country (DE) or a subdivision (DE-BW).",
+    )
+    contact_email = models.EmailField(blank=True, default="", help_text="Contact email address.")
+    contact_phone = models.CharField(
+        max_length=30,
+        blank=True,
+        default="",
+        validators=[PHONE_NUMBER],
+        help_text="Contact phone number with country code (+49 30 1234567).",
+    )
+    website = models.URLField(blank=True, default="", help_text="Website (https://...).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     members = models.ManyToManyField(
         User, through="Membership", related_name="organizations", blank=True
+    )
+
+    #: The profile's fields, in the order forms show them.
+    PROFILE_FIELDS = (
+        "street",
+        "house_number",
+        "postal_code",
+        "city",
+        "country",
+        "contact_email",
+        "contact_phone",
+        "website",
     )
 
     class Meta:

@@ -42,6 +42,7 @@ from core.forms import (
     MemberAddForm,
     MemberRoleForm,
     OrganizationForm,
+    OrganizationProfileForm,
     ProfileForm,
     SignUpForm,
 )
@@ -420,13 +421,19 @@ def _owned_organization_for(request: HttpRequest, pk: int) -> Organization:
 
 
 def _render_organization(
-    request: HttpRequest, organization: Organization, add_form: MemberAddForm | None = None
+    request: HttpRequest,
+    organization: Organization,
+    add_form: MemberAddForm | None = None,
+    profile_form: OrganizationProfileForm | None = None,
 ) -> HttpResponse:
     memberships = (
         Membership.objects.filter(organization=organization)
         .select_related("user")
         .order_by("user__username", "user_id")
     )
+    can_manage = has_role(request, organization.pk, Role.OWNER)
+    if profile_form is None and can_manage:
+        profile_form = OrganizationProfileForm(instance=organization)
     return render(
         request,
         "core/organization_detail.html",
@@ -434,17 +441,32 @@ def _render_organization(
             "organization": organization,
             "memberships": memberships,
             "role": organization_roles(request).get(organization.pk),
-            "can_manage": has_role(request, organization.pk, Role.OWNER),
+            "can_manage": can_manage,
             "add_form": add_form or MemberAddForm(),
+            "profile_form": profile_form,
             "role_choices": Membership.Role.choices,
         },
     )
 
 
 @login_required
+@require_methods("GET", "HEAD", "POST")
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Members of an organization; owners also get the forms to manage them."""
-    return _render_organization(request, _organization_for(request, pk))
+    """Members of an organization and its profile (address and contact, the manufacturer
+    information of its battery passports); owners also get the forms to manage both, and
+    POST the profile form here (403 for a lower role)."""
+    organization = _organization_for(request, pk)
+    if request.method != "POST":
+        return _render_organization(request, organization)
+    if not has_role(request, organization.pk, Role.OWNER):
+        raise PermissionDenied("Only owners can change the organization's profile.")
+    form = OrganizationProfileForm(request.POST, instance=organization)
+    if not form.is_valid():
+        organization.refresh_from_db()
+        return _render_organization(request, organization, profile_form=form)
+    form.save()
+    messages.success(request, "Profile saved.")
+    return redirect("organization_detail", pk=organization.pk)
 
 
 @login_required
