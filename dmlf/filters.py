@@ -2,17 +2,48 @@
 
 Foreign keys filter by id without looking the related object up (``?project=5`` never says
 whether project 5 exists in an organization you are not in); a value that is not of the
-field's type is a 400 naming the parameter.
+field's type (a NUL character, an instant with an impossible UTC offset) is a 400 naming the
+parameter.
 """
 
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.db import models
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 
+from core.fields import BoundedIsoDateTimeFilter
 from dmlf.models import Experiment, FundingBody, Institute, Method, Project, Sample, SampleType
 
+MIN_BIGINT, MAX_BIGINT = -(2**63), 2**63 - 1
 
-class InstituteFilterSet(django_filters.FilterSet):
+
+class IdFilter(django_filters.NumberFilter):
+    """An integer id within the database's range (a larger one is a 400, not an overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", MIN_BIGINT)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(*args, **kwargs)
+
+
+class DMLFFilterSet(django_filters.FilterSet):
+    """Ids are integers within the database's range (:class:`IdFilter`); instants
+    (``date_registered``) are read as the platform reads them, ISO 8601 with a UTC offset
+    PostgreSQL accepts (``core.fields``)."""
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        models.AutoField: {"filter_class": IdFilter},
+        models.BigAutoField: {"filter_class": IdFilter},
+        models.DateTimeField: {"filter_class": BoundedIsoDateTimeFilter},
+    }
+
+
+class InstituteFilterSet(DMLFFilterSet):
     class Meta:
         model = Institute
         fields = [
@@ -28,21 +59,21 @@ class InstituteFilterSet(django_filters.FilterSet):
         ]
 
 
-class MethodFilterSet(django_filters.FilterSet):
-    institute = django_filters.NumberFilter(field_name="institute_id")
+class MethodFilterSet(DMLFFilterSet):
+    institute = IdFilter(field_name="institute_id")
 
     class Meta:
         model = Method
         fields = ["id", "name", "institute", "date_registered"]
 
 
-class FundingBodyFilterSet(django_filters.FilterSet):
+class FundingBodyFilterSet(DMLFFilterSet):
     class Meta:
         model = FundingBody
         fields = ["id", "name"]
 
 
-class SampleTypeFilterSet(django_filters.FilterSet):
+class SampleTypeFilterSet(DMLFFilterSet):
     name = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
@@ -50,9 +81,9 @@ class SampleTypeFilterSet(django_filters.FilterSet):
         fields = ["id", "name"]
 
 
-class ProjectFilterSet(django_filters.FilterSet):
-    funding_body = django_filters.NumberFilter(field_name="funding_body_id")
-    organization = django_filters.NumberFilter(field_name="organization_id")
+class ProjectFilterSet(DMLFFilterSet):
+    funding_body = IdFilter(field_name="funding_body_id")
+    organization = IdFilter(field_name="organization_id")
 
     class Meta:
         model = Project
@@ -69,12 +100,12 @@ class ProjectFilterSet(django_filters.FilterSet):
         ]
 
 
-class SampleFilterSet(django_filters.FilterSet):
-    institute = django_filters.NumberFilter(field_name="institute_id")
-    method = django_filters.NumberFilter(field_name="method_id")
-    project = django_filters.NumberFilter(field_name="project_id")
-    sample_type = django_filters.NumberFilter(field_name="sample_type_id")
-    user = django_filters.NumberFilter(field_name="user_id")
+class SampleFilterSet(DMLFFilterSet):
+    institute = IdFilter(field_name="institute_id")
+    method = IdFilter(field_name="method_id")
+    project = IdFilter(field_name="project_id")
+    sample_type = IdFilter(field_name="sample_type_id")
+    user = IdFilter(field_name="user_id")
     parent = django_filters.CharFilter(field_name="parent_id")
 
     class Meta:
@@ -93,12 +124,12 @@ class SampleFilterSet(django_filters.FilterSet):
         ]
 
 
-class ExperimentFilterSet(django_filters.FilterSet):
+class ExperimentFilterSet(DMLFFilterSet):
     sample = django_filters.CharFilter(field_name="sample_id")
-    method = django_filters.NumberFilter(field_name="method_id")
-    staff = django_filters.NumberFilter(field_name="staff_id")
-    project = django_filters.NumberFilter(field_name="project_id")
-    user = django_filters.NumberFilter(field_name="user_id")
+    method = IdFilter(field_name="method_id")
+    staff = IdFilter(field_name="staff_id")
+    project = IdFilter(field_name="project_id")
+    user = IdFilter(field_name="user_id")
 
     class Meta:
         model = Experiment

@@ -123,6 +123,16 @@ def sample_info_parse(upload) -> object:
         raise serializers.ValidationError(f"{INVALID_JSON}{reason}") from exc
 
 
+class SampleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A sample named by its ``sample_id``: anything that cannot be one is refused before the
+    database is asked (PostgreSQL refuses a NUL character with an error, not a miss)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not SAMPLE_ID_PATTERN.fullmatch(data):
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 # --- Serializers -------------------------------------------------------------------------------
 
 
@@ -211,7 +221,7 @@ class SampleSerializer(OrganizationScopedSerializerMixin, serializers.ModelSeria
         label="Supplementary file path",
         help_text="if applicable: datasheet, etc.",
     )
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = SampleRelatedField(
         queryset=Sample.objects.all(), required=False, allow_null=True, help_text=SAMPLE_ID_HELP
     )
 
@@ -299,6 +309,7 @@ class ExperimentSerializer(OrganizationScopedSerializerMixin, serializers.ModelS
     ``user`` is the authenticated user."""
 
     experiment_file = serializers.FileField(label="Experimental data file path")
+    sample = SampleRelatedField(queryset=Sample.objects.all(), help_text=SAMPLE_ID_HELP)
 
     class Meta:
         model = Experiment

@@ -381,6 +381,7 @@ class SampleViewSet(UploadRecordViewSet):
     filterset_class = filters.SampleFilterSet
     wire = dmlf_serializers.SAMPLE_WIRE
     lookup_field = "sample_id"
+    lookup_value_regex = "[0-9_]+"
 
     @list_schema(dmlf_serializers.SampleSerializer, "List all samples")
     def list(self, request, *args, **kwargs):
@@ -519,7 +520,9 @@ class SampleTypeInfoView(APIView):
                 {"sample_type_name": ["This query parameter is required."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        sample_type = SampleType.objects.filter(name__iexact=name).first()
+        sample_type = None
+        if "\x00" not in name:
+            sample_type = SampleType.objects.filter(name__iexact=name).first()
         if sample_type is None:
             return Response({"error": "Sample type not found"}, status=status.HTTP_404_NOT_FOUND)
         return Response(sample_type_info(sample_type.json_schema))
