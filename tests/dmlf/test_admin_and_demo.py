@@ -4,12 +4,14 @@ listings read without extracting. The demo hook fills an organization once."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -116,3 +118,20 @@ def test_the_demo_hook_fills_an_organization_once(organization, owner, sample_ty
     assert samples.count() == 2 and Experiment.objects.count() == 1
     assert {s.user_id for s in samples} == {owner.pk}
     assert len(stored_files(settings)) == 4  # two sample_info files and two ZIP archives
+
+
+def test_setupdemo_fills_the_dmlf_demo_once(settings):
+    first, second = io.StringIO(), io.StringIO()
+    call_command("setupdemo", stdout=first)
+    assert "dmlf" in first.getvalue()
+    call_command("setupdemo", stdout=second)
+    assert "dmlf" not in second.getvalue()
+    assert Project.objects.count() == 1 and Sample.objects.count() == 2
+
+
+def test_the_navigation_links_to_the_dmlf_docs_for_signed_in_users(member):
+    link = f'<a href="{reverse("dmlf:swagger-ui")}">DMLF API</a>'
+    client = Client()
+    assert link not in client.get(reverse("login")).content.decode()
+    client.force_login(member)
+    assert link in client.get(reverse("profile")).content.decode()
