@@ -360,6 +360,11 @@ def _measurement_schema(serializer_class, name: str, label: str):
                 ),
                 400: OpenApiResponse(OpenApiTypes.OBJECT, description="Errors by item index."),
                 403: OpenApiResponse(OpenApiTypes.OBJECT, description="Viewer role only."),
+                409: OpenApiResponse(
+                    OpenApiTypes.OBJECT,
+                    description="A test was deleted while the batch was written: nothing was; "
+                    "retry.",
+                ),
                 413: OpenApiResponse(OpenApiTypes.OBJECT, description="Body too large."),
             },
             examples=[

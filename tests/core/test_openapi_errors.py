@@ -45,14 +45,23 @@ def validator(schema: dict, component: str):
     return jsonschema_rs.validator_for(schema["components"]["schemas"][component])
 
 
-def test_every_operation_declares_401_and_an_error_body_for_each_error(schema):
+def test_every_operation_declares_401_and_a_json_body_for_each_error(schema):
+    """The platform's shapes, or those an API's contract gives (DMLF's ``{"error"}``,
+    VoltStorage's ``{"errors"}``)."""
+    platform_shapes = {"#/components/schemas/Error", "#/components/schemas/ValidationErrors"}
     for path, method, operation in operations(schema):
         responses = operation["responses"]
         assert "401" in responses, f"{method} {path}"
-        for status in responses:
-            if int(status) >= 400:
-                expected = "ValidationErrors" if status == "400" else "Error"
-                assert error_ref(operation, status).endswith(f"/{expected}"), f"{method} {path}"
+        for status, response in responses.items():
+            if int(status) < 400:
+                continue
+            assert list(response["content"]) == ["application/json"], f"{method} {path}"
+            body = response["content"]["application/json"]["schema"]
+            assert "$ref" in body or body.get("properties"), f"{method} {path} {status}: no shape"
+            if status == "400" and body.get("$ref") in platform_shapes:
+                assert body["$ref"].endswith("/ValidationErrors"), f"{method} {path}"
+            if status in {"401", "404", "413"} and body.get("$ref") in platform_shapes:
+                assert body["$ref"].endswith("/Error"), f"{method} {path} {status}"
 
 
 def test_operations_with_a_body_declare_400_413_and_415(schema):
@@ -92,8 +101,10 @@ def test_lists_without_throttles_do_not_declare_429(schema):
 
 
 def test_downloads_declare_octet_stream_and_json_errors(schema):
-    downloads = [p for p in schema["paths"] if p.endswith("/download/")]
-    assert len(downloads) == 3
+    downloads = [
+        f"/api/v2/{collection}/{{id}}/download/"
+        for collection in ("bms/files", "bms/dbc/files", "models/versions")
+    ]
     for path in downloads:
         responses = schema["paths"][path]["get"]["responses"]
         assert list(responses["200"]["content"]) == ["application/octet-stream"]
@@ -215,3 +226,10 @@ def test_last_owner_leaving_is_a_declared_400(schema, client_for, organization, 
     assert response.status_code == 400
     assert "400" in schema["paths"][path]["delete"]["responses"]
     assert validator(schema, "ValidationErrors").is_valid(response.json())
+
+
+@pytest.mark.parametrize("path", ["/api/v2/eis/data/", "/api/v2/bms/results/"])
+def test_measurement_writes_declare_the_409_of_a_test_deleted_meanwhile(schema, path):
+    operation = schema["paths"][path]["post"]
+
+    assert error_ref(operation, "409").endswith("/Error")
