@@ -59,6 +59,7 @@ urlpatterns = optional_slash(
         path("batterydb/", include("batterydb.urls_pages")),
         path("passport/", include("passport.urls")),
         path("voltstorage/rest/", include("voltstorage.urls")),
+        path("voltstorage/", include("voltstorage.urls_pages")),
         path("dmlf/", include("dmlf.urls")),
     ]
 )

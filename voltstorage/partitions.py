@@ -86,8 +86,13 @@ def ensure_partitions(days: Iterable[dt.date], using: str = DEFAULT_DB_ALIAS) ->
     for day in sorted(missing - set(existing)):
         if _make_partition(day, using):
             made.append(day)
-    with _lock:
-        _known[using] |= missing
+
+    def remember() -> None:
+        with _lock:
+            _known.setdefault(using, set()).update(missing)
+
+    # Inside a transaction the partitions exist only once it commits.
+    transaction.on_commit(remember, using=using)
     return made
 
 

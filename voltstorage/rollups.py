@@ -7,19 +7,21 @@ What each column holds, for a field's samples in the period (``catalogue`` names
 - ``count``, ``sum``, ``min``, ``max``: of the samples whose time lies in the period;
 - power fields, from the time each value held: a value holds from its sample until the field's
   next sample, at most ``VOLTSTORAGE_HOLD_SECONDS`` (a gap longer than that counts only that
-  long: the device was off, nothing is assumed); the held span is split at the period
-  boundaries. ``seconds``: held seconds; ``energy_in``: integral of the positive part of the
-  power over time (watt-seconds); ``energy_out``: of the negative part, as a positive number;
+  long: the device was off, nothing more is assumed; the newest sample holds that long until a
+  later one arrives); the held span is split at the period boundaries. ``seconds``: held
+  seconds; ``energy_in``: integral of the positive part of the power over time
+  (watt-seconds); ``energy_out``: of the negative part, as a positive number;
   ``active_seconds``: held seconds with a positive value;
 - levels (the state of charge): ``rise`` and ``fall``, the sums of the increases and of the
   decreases between consecutive samples at most the hold apart, in the period of the later one.
 
-So every quantity is a sum over single samples or over pairs of consecutive samples of a field,
-which makes the rollups maintainable as data arrives:
+So every quantity depends on a sample and the field's next sample within the hold only, which
+makes the rollups maintainable as data arrives:
 
 - **append** (every sample newer than the series' newest, the usual case): the batch's own
-  aggregates are added to the stored ones, with the pair that joins the field's previous sample
-  (``Series.latest``) to the batch's first; no raw row is read;
+  aggregates are added to the stored ones, and the field's previous sample (``Series.latest``)
+  has its held time cut back to the batch's first sample, and its change to it counted; no raw
+  row is read;
 - **anything else** (a resent or backfilled sample, which may replace values or split a pair):
   the quarters within the hold of each written sample are recomputed from the raw rows, and
   the hours holding them from their quarters.
@@ -169,11 +171,15 @@ def aggregate(
     quarters: np.ndarray | None = None,
 ) -> Periods:
     """Quarter-hour aggregates of samples at ``times`` (milliseconds, ascending, unique) with
-    ``values`` (one column per catalogue field, NaN where a sample lacks the field).
+    ``values`` (one column per catalogue field, NaN where a sample lacks the field). A power
+    value holds until the field's next sample, at most ``hold``; the last sample holds
+    ``hold`` (until a later one arrives).
 
     ``previous`` gives, per field index, the field's sample just before ``times`` (appending):
-    its pair with the first new sample counts, the sample itself does not (it is counted
-    already). ``quarters``, if given, limits the result to those quarters (recomputing)."""
+    it is counted already, as the last sample, holding ``hold``; what changes is its held
+    time (now up to the first new sample) and its pair with that sample. ``quarters``, if
+    given, limits the result to those quarters (recomputing: the samples must then cover the
+    hold before and after them)."""
     acc = _Accumulator()
     previous = previous or {}
     for index, spec in enumerate(catalogue.FIELDS):
@@ -181,16 +187,23 @@ def aggregate(
         present = ~np.isnan(column)
         t = times[present]
         v = column[present]
-        if index in previous and len(t):
-            pt, pv = previous[index]
-            pair_t = np.r_[np.int64(pt), t]
-            pair_v = np.r_[pv, v]
-        else:
-            pair_t, pair_v = t, v
-        if len(t):
-            _sample_aggregates(acc, spec, t, v)
-        if spec.kind in (catalogue.Kind.POWER, catalogue.Kind.LEVEL) and len(pair_t) > 1:
-            _pair_aggregates(acc, spec, pair_t, pair_v, hold)
+        if not len(t):
+            continue
+        _sample_aggregates(acc, spec, t, v)
+        before = previous.get(index)
+        if spec.kind is catalogue.Kind.LEVEL:
+            if before is not None:
+                t, v = np.r_[np.int64(before[0]), t], np.r_[before[1], v]
+            _level_changes(acc, spec, t, v, hold)
+        elif spec.kind is catalogue.Kind.POWER:
+            held = np.r_[np.minimum(np.diff(t), hold), hold]
+            _held(acc, spec, t, held, v, 1.0)
+            if before is not None:
+                # The previous sample held ``hold``; now only up to the first new sample.
+                gap = min(int(t[0]) - int(before[0]), hold)
+                if gap < hold:
+                    tail = np.array([int(before[0]) + gap], dtype=np.int64)
+                    _held(acc, spec, tail, np.array([hold - gap]), np.array([before[1]]), -1.0)
     periods = acc.result()
     return periods if quarters is None else periods.only(quarters)
 
@@ -205,28 +218,34 @@ def _sample_aggregates(acc: _Accumulator, spec, t: np.ndarray, v: np.ndarray) ->
     acc.add(keys, spec.rollup_column("max"), np.maximum.reduceat(v, starts))
 
 
-def _pair_aggregates(acc: _Accumulator, spec, t: np.ndarray, v: np.ndarray, hold: int) -> None:
-    gap = np.diff(t)
-    if spec.kind is catalogue.Kind.LEVEL:
-        close = gap <= hold
-        change = np.diff(v)[close]
-        later = t[1:][close] // QUARTER_MS
-        acc.add(later, spec.rollup_column("rise"), np.maximum(change, 0.0))
-        acc.add(later, spec.rollup_column("fall"), np.maximum(-change, 0.0))
+def _level_changes(acc: _Accumulator, spec, t: np.ndarray, v: np.ndarray, hold: int) -> None:
+    """Rises and falls between consecutive samples at most ``hold`` apart, in the quarter of
+    the later one."""
+    if len(t) < 2:
         return
-    held = np.minimum(gap, hold)
-    start = t[:-1]
-    value = v[:-1]
+    close = np.diff(t) <= hold
+    change = np.diff(v)[close]
+    later = t[1:][close] // QUARTER_MS
+    acc.add(later, spec.rollup_column("rise"), np.maximum(change, 0.0))
+    acc.add(later, spec.rollup_column("fall"), np.maximum(-change, 0.0))
+
+
+def _held(acc, spec, start: np.ndarray, held: np.ndarray, value: np.ndarray, sign: float):
+    """Add (``sign`` 1) or take away (-1) values held from ``start`` for ``held`` ms (at most a
+    quarter hour), split at quarter boundaries."""
     quarter = start // QUARTER_MS
     first = np.minimum(start + held, (quarter + 1) * QUARTER_MS) - start
     rest = held - first
-    for periods, span in ((quarter, first), (quarter[rest > 0] + 1, rest[rest > 0])):
-        value_part = value if span is first else value[rest > 0]
-        seconds = span / 1000.0
+    spill = rest > 0
+    for periods, span, part in (
+        (quarter, first, value),
+        (quarter[spill] + 1, rest[spill], value[spill]),
+    ):
+        seconds = sign * span / 1000.0
         acc.add(periods, spec.rollup_column("seconds"), seconds)
-        acc.add(periods, spec.rollup_column("energy_in"), np.maximum(value_part, 0.0) * seconds)
-        acc.add(periods, spec.rollup_column("energy_out"), np.maximum(-value_part, 0.0) * seconds)
-        acc.add(periods, spec.rollup_column("active_seconds"), (value_part > 0) * seconds)
+        acc.add(periods, spec.rollup_column("energy_in"), np.maximum(part, 0.0) * seconds)
+        acc.add(periods, spec.rollup_column("energy_out"), np.maximum(-part, 0.0) * seconds)
+        acc.add(periods, spec.rollup_column("active_seconds"), (part > 0) * seconds)
 
 
 # --- Stored rollups --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from core.broadcast import broadcast
@@ -86,6 +86,17 @@ def unix_seconds(epoch_ms: int | None):
 def product_data_ingest(*, product: Product, checked: CheckedBody) -> IngestResult:
     """Store the checked samples of ``product`` all or nothing; see the module's docstring."""
     using = router.db_for_write(Sample)
+    try:
+        return _ingest(product, checked, using)
+    except IntegrityError as exc:
+        if "no partition" not in str(exc):
+            raise
+        # A partition this process knew of was dropped meanwhile (retention): make it again.
+        partitions.forget_partitions(using)
+        return _ingest(product, checked, using)
+
+
+def _ingest(product: Product, checked: CheckedBody, using: str) -> IngestResult:
     days = set()
     for batch in checked.batches:
         days |= partitions.days_of((np.unique(batch.times // 86_400_000) * 86_400_000).tolist())

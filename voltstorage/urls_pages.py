@@ -1,0 +1,13 @@
+"""VoltStorage web pages, mounted by the root URLs at ``/voltstorage/``:
+``path("voltstorage/", include("voltstorage.urls_pages"))``."""
+
+from django.urls import path
+
+from voltstorage import pages
+
+app_name = "voltstorage"
+
+urlpatterns = [
+    path("products/", pages.product_list, name="product-list"),
+    path("products/<int:pk>/", pages.product_page, name="product-page"),
+]
