@@ -189,6 +189,13 @@ ANNEX_XIII: dict[str, tuple[int, str]] = {
     "temperatureRangeIdleState": (1, "1(l): temperature range when not in use"),
     "timeSpentInExtremeTemperatures": (4, "4(d): operating conditions, temperature"),
     "timeSpentChargingDuringExtremeTemperatures": (4, "4(d): operating conditions, temperature"),
+    # Extension fields (passport.definitions.EXTENSION_FIELDS); a supplier's postalAddress is
+    # under componentsProperties (point 2).
+    "batteryModel": (1, "1(a): Annex VI Part A, information identifying the battery"),
+    "batteryType": (1, "1(a): Annex VI Part A, information identifying the battery"),
+    "datePlacedOnMarket": (1, "1(a): general battery information, placing on the market"),
+    "placeOfManufacturingAddress": (1, "1(a): Annex VI Part A, place of manufacture"),
+    f"{COMPOSITION}.compositionOfBatteryMaterials": (1, "1(b): material composition, chemistry"),
 }
 
 

@@ -9,6 +9,12 @@ keys. Percentages are within 0 to 100; weights, dimensions, capacities, energies
 resistances, counts and throughputs are at least 0; every number is within ±10^15. ``null``
 is not a value of any field. The order of the properties is the order of the keys in answers.
 
+Beyond the documented fields, a few **extension fields** hold what the Catena-X battery pass
+(``passport.catenax``) requires and the documented passport does not: ``batteryModel``,
+``batteryType``, ``datePlacedOnMarket``, ``placeOfManufacturingAddress``, the full
+``compositionOfBatteryMaterials`` and a supplier's ``postalAddress`` (:data:`EXTENSION_FIELDS`).
+They are optional, validated and trimmed like every other field.
+
 ``passport.schema`` validates bodies with these definitions and turns them into the OpenAPI
 components; ``passport.classes`` puts each field in its point of Annex XIII.
 """
@@ -261,6 +267,22 @@ DEFINITIONS: dict[str, dict] = {
         },
         "Cell Chemistry Properties",
     ),
+    "PostalAddress": _object(
+        {
+            "street": _string("Street.", minLength=1, maxLength=200),
+            "houseNumber": _string("House number.", minLength=1, maxLength=20),
+            "postalCode": _string(
+                "Postcode: 1 to 11 letters, digits, hyphens and spaces.",
+                pattern=r"^[A-Za-z0-9][A-Za-z0-9\- ]{0,10}$",
+            ),
+            "city": _string("City.", minLength=1, maxLength=100),
+            "country": _string(
+                "ISO 3166 code in capitals: a country (DE) or a subdivision (DE-BW).",
+                pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+            ),
+        },
+        "Extension: a postal address in parts, as the Catena-X battery pass needs it.",
+    ),
     "SupplierInformation": _object(
         {
             "manufacturerName": _string(),
@@ -269,6 +291,10 @@ DEFINITIONS: dict[str, dict] = {
             "manufacturerWebsite": _string(),
             "manufacturerPhoneNumber": _string(),
             "manufacturerTradeDetails": _string(),
+            "postalAddress": _ref(
+                "PostalAddress",
+                "Extension: the supplier's address in parts (Catena-X componentsSupplier).",
+            ),
         },
         "A supplier of a component.",
     ),
@@ -295,6 +321,12 @@ DEFINITIONS: dict[str, dict] = {
             ),
             "criticalRawMaterials": _string(),
             "compositionOfBattery": _ref("Attachement"),
+            "compositionOfBatteryMaterials": _array(
+                MATERIAL,
+                "Extension: the full composition of the battery as a list of materials "
+                "(Catena-X composition.compositionOfBattery); `compositionOfBattery` is the "
+                "document.",
+            ),
         },
         "Composition Properties",
     ),
@@ -404,9 +436,36 @@ DEFINITIONS["BatteryPass"] = _object(
         "temperatureRangeIdleState": _ref("Interval"),
         "timeSpentInExtremeTemperatures": _ref("Interval"),
         "timeSpentChargingDuringExtremeTemperatures": _ref("Interval"),
+        # Extension fields (see the module's docstring).
+        "batteryModel": _string("Extension: the battery's model (Catena-X batteryModel)."),
+        "batteryType": _string(
+            "Extension: the battery's type, such as its chemistry (Catena-X batteryType)."
+        ),
+        "datePlacedOnMarket": _string(
+            "Extension: the day the battery was placed on the market (YYYY-MM-DD).",
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            format="date",
+        ),
+        "placeOfManufacturingAddress": _ref(
+            "PostalAddress",
+            "Extension: the address of the manufacturing facility in parts (Catena-X "
+            "manufacturing.address); `placeOfManufacturing` names it.",
+        ),
     },
     "A digital battery passport.",
 )
+
+#: The extension fields, by the definition that holds them.
+EXTENSION_FIELDS: dict[str, tuple[str, ...]] = {
+    "BatteryPass": (
+        "batteryModel",
+        "batteryType",
+        "datePlacedOnMarket",
+        "placeOfManufacturingAddress",
+    ),
+    "CompositionProperties": ("compositionOfBatteryMaterials",),
+    "SupplierInformation": ("postalAddress",),
+}
 
 #: The sub-resources: URL segment -> the key of the passport that holds the property object,
 #: and the definition of that object.

@@ -10,12 +10,14 @@ in the path with its pattern.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from core.openapi import PlatformAutoSchema
+from passport import catenax
 from passport.definitions import ID_FIELD, ID_MAX_LENGTH, ID_REGEX
 from passport.schema import component_name, openapi_components
 
@@ -118,11 +120,51 @@ EXTRA_COMPONENTS: dict[str, dict] = {
 }
 
 
+CATENAX_PREFIX = component_name("CatenaX")
+
+
+def _catenax_openapi(value: Any) -> Any:
+    """A part of the Catena-X schema in OpenAPI form: references to ``PassportCatenaX...``,
+    without ``required`` and the model's URNs."""
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key == "$ref":
+                result[key] = f"#/components/schemas/{CATENAX_PREFIX}{item.rsplit('/', 1)[-1]}"
+            elif key not in {"required", "x-samm-aspect-model-urn", "$schema", "components"}:
+                result[key] = _catenax_openapi(item)
+        return result
+    if isinstance(value, list):
+        return [_catenax_openapi(item) for item in value]
+    return value
+
+
+def catenax_components() -> dict[str, dict]:
+    """The Catena-X battery pass 3.0.1 (``passport.catenax``) as OpenAPI components
+    ``PassportCatenaX...``, its root ``PassportCatenaXBatteryPass``. ``required`` is left out:
+    an export is trimmed to its reader, and only a reader who sees every point gets every
+    value the model requires."""
+    published = catenax.schema()
+    found = {
+        f"{CATENAX_PREFIX}{name}": _catenax_openapi(part)
+        for name, part in published["components"]["schemas"].items()
+    }
+    root = _catenax_openapi(published)
+    root["description"] = (
+        f"Catena-X battery pass 3.0.1 (`{catenax.MODEL}`). Complete, as the model requires "
+        "it, for a reader who sees every class (the organization's members and staff); "
+        "trimmed to the reader's classes otherwise, so `required` is not declared here."
+    )
+    found[f"{CATENAX_PREFIX}BatteryPass"] = root
+    return found
+
+
 @functools.cache
 def components() -> dict[str, dict]:
     return {
         **openapi_components(),
         **{component_name(name): schema for name, schema in EXTRA_COMPONENTS.items()},
+        **catenax_components(),
     }
 
 
@@ -195,7 +237,13 @@ class PassportAutoSchema(PlatformAutoSchema):
                     name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
                 )
             )
-        return super().get_operation(path, path_regex, path_prefix, method, registry)
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        unprocessable = (operation or {}).get("responses", {}).get("422")
+        if unprocessable is not None:
+            # Problems by path, like a 400's (the platform's shape for refused input).
+            schema = self.error_schema("ValidationErrors")
+            unprocessable["content"] = {"application/json": {"schema": schema}}
+        return operation
 
     def _is_list_view(self, serializer=None) -> bool:
         return False

@@ -32,7 +32,8 @@ SCHEMA: dict = {
     "$defs": DEFINITIONS,
 }
 Draft202012Validator.check_schema(SCHEMA)
-_VALIDATOR = Draft202012Validator(SCHEMA)
+# Formats are checked too: ``datePlacedOnMarket`` is a real day ("double" is only a note).
+_VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 # --- JSON paths ------------------------------------------------------------------------------
@@ -118,6 +119,12 @@ def _messages(error) -> list[tuple[list, str]]:
         return [(path, ID_MESSAGE)]
     if kind == "maxLength":
         return [(path, f"Must be at most {error.validator_value} characters.")]
+    if kind == "minLength":
+        return [(path, "Must not be empty.")]
+    if kind == "format" and error.validator_value == "date":
+        return [(path, "Must be a date (YYYY-MM-DD) that exists.")]
+    if kind == "pattern":
+        return [(path, f"Must match the pattern {error.validator_value}.")]
     if kind == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
         return [([*path, name], "This field is required.") for name in missing]

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from core.models import Organization
 from core.tenancy import is_staff, organization_roles
-from passport import services
+from passport import catenax, services
 from passport.access import points_by_passport, points_of
 from passport.classes import ALL_POINTS
 from passport.definitions import ID_FIELD, SECTIONS
 from passport.filters import PassportFilterSet
 from passport.openapi import PAGE_HEADERS, PAGE_PARAMETERS, body, ref
 from passport.pagination import Page, collector_paused
+from passport.renderers import CatenaXRenderer
 from passport.serializers import (
     passport_data,
     passport_for_create,
@@ -122,14 +124,62 @@ class PassportViewSet(PassportViewSetBase):
             return named, None
         return None, f"No organization {named} among yours."
 
+    def get_renderers(self):
+        """The detail also answers as a Catena-X battery pass (``?format=catenax``, or its
+        media type in ``Accept``)."""
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) == "retrieve":
+            renderers.insert(1, CatenaXRenderer())
+        return renderers
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(getattr(self.request, "accepted_renderer", None), CatenaXRenderer):
+            self.request.accepted_renderer = ORJSONRenderer()
+            self.request.accepted_media_type = ORJSONRenderer.media_type
+        return response
+
     @extend_schema(
         summary="Get the metadata of a given batteryPass",
-        description=TRIM_NOTE,
-        responses={200: ref("Envelope")},
+        description=(
+            TRIM_NOTE + " With `?format=catenax` (or `Accept: " + catenax.MEDIA_TYPE + "`), "
+            "the passport as a Catena-X battery pass 3.0.1: the manufacturer from the "
+            "organization's profile, the values the documented passport lacks from its "
+            "extension fields. A value Catena-X requires that the reader may see but the "
+            "passport lacks (or holds in a form Catena-X cannot take) is a 422 naming each "
+            "one by its Catena-X path; values the reader may not see are left out."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", catenax.FORMAT],
+                description="`catenax`: the Catena-X battery pass 3.0.1 (default: json).",
+            )
+        ],
+        responses={
+            (200, "application/json"): ref("Envelope"),
+            (200, catenax.MEDIA_TYPE): ref("CatenaXBatteryPass"),
+            422: OpenApiResponse(
+                description="Catena-X export only: the values it requires that the passport "
+                "(or its organization's profile) lacks, by Catena-X path, each saying what to "
+                "fill in."
+            ),
+        },
     )
     def retrieve(self, request, *args, **kwargs):
         passport = self.get_object()
-        return Response({"data": [passport_data(passport, points_of(request, passport))]})
+        points = points_of(request, passport)
+        if isinstance(request.accepted_renderer, CatenaXRenderer):
+            return Response(
+                catenax.catenax_export(
+                    battery_id=passport.battery_id,
+                    document=passport.document,
+                    organization=Organization.objects.get(pk=passport.organization_id),
+                    points=points,
+                )
+            )
+        return Response({"data": [passport_data(passport, points)]})
 
     @extend_schema(
         summary="Update an BattPassport",

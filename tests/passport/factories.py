@@ -207,6 +207,55 @@ def full_passport(battery_id: str | None = None, **changes) -> dict:
     return document
 
 
+#: The values of an organization's profile that the Catena-X export takes as the manufacturer.
+MANUFACTURER_PROFILE = {
+    "street": "Hauptstrasse",
+    "house_number": "1",
+    "postal_code": "01234",
+    "city": "Musterstadt",
+    "country": "DE",
+    "contact_email": "batteries@example.org",
+    "contact_phone": "+49 30 1234567",
+    "website": "https://example.org",
+}
+
+
+def catenax_passport(battery_id: str | None = None, **changes) -> dict:
+    """:func:`full_passport` with what the Catena-X battery pass needs beyond the documented
+    fields: the extension fields filled in and the date of manufacture to the day."""
+    document = full_passport(battery_id)
+    document.update(
+        {
+            "dateOfManufacturing": "2024-07-15",
+            "batteryModel": "EV-Pack 75",
+            "batteryType": "Lithium-ion NMC 811",
+            "datePlacedOnMarket": "2024-08-01",
+            "placeOfManufacturingAddress": {
+                "street": "Hauptstrasse",
+                "houseNumber": "1",
+                "postalCode": "01234",
+                "city": "Musterstadt",
+                "country": "DE",
+            },
+        }
+    )
+    composition = document["hasCompositionProperties"]
+    composition["compositionOfBatteryMaterials"] = [
+        material("Cathode active material NMC 811", 31, 158000),
+        material("Graphite", 20, 102000),
+        material("Aluminium", 15, 76500),
+    ]
+    composition["componentsProperties"][0]["involvedSupplierComponents"][0]["postalAddress"] = {
+        "street": "Industriestrasse",
+        "houseNumber": "5",
+        "postalCode": "12345",
+        "city": "Beispielstadt",
+        "country": "DE-BE",
+    }
+    document.update(changes)
+    return document
+
+
 class PassportFactory(factory.django.DjangoModelFactory):
     """A passport created through ``passport.services`` (with its version 1). ``document``
     is the whole BatteryPass without its id (the full sample by default)."""

@@ -92,3 +92,23 @@ def test_public_reads_need_no_credential_in_the_schema(schema):
     assert {} not in detail["put"]["security"]
     history = schema["paths"]["/passport/batteryPass/{batteryIDDMCCode}/history/"]["get"]
     assert {} not in history["security"]
+
+
+def test_the_catena_x_export_is_documented_on_the_detail(schema):
+    detail = schema["paths"]["/passport/batteryPass/{batteryIDDMCCode}/"]["get"]
+    answers = detail["responses"]
+    assert answers["200"]["content"]["application/vnd.catenax.battery-pass+json"]["schema"] == {
+        "$ref": "#/components/schemas/PassportCatenaXBatteryPass"
+    }
+    assert answers["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ValidationErrors"
+    }
+    formats = [p for p in detail["parameters"] if p["name"] == "format"]
+    assert formats[0]["schema"]["enum"] == ["catenax", "json"]
+    components = schema["components"]["schemas"]
+    root = components["PassportCatenaXBatteryPass"]
+    assert {"manufacturer", "batteryIdentification", "datePlacedOnMarket"} <= set(
+        root["properties"]
+    )
+    # An export is trimmed to its reader: nothing is declared required.
+    assert not any("required" in components[name] for name in components if "CatenaX" in name)
