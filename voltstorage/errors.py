@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 PREFIX = "/voltstorage/"
-_UNNAMED = {"detail", "non_field_errors"}
+_UNNAMED = {"detail", "non_field_errors", "messages", "message"}
+# Machine-readable companions of a message (DRF's and simplejwt's), not messages themselves.
+_LEFT_OUT = {"code", "token_class", "token_type"}
 
 
 def error_messages(data: Any, name: str = "") -> list[str]:
@@ -18,6 +20,8 @@ def error_messages(data: Any, name: str = "") -> list[str]:
         messages = []
         for key, value in data.items():
             key = str(key)
+            if key in _LEFT_OUT:
+                continue
             if key in _UNNAMED:
                 inner = name
             elif key.isdigit():
