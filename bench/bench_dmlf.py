@@ -382,12 +382,14 @@ def upload_figures(server, tmp: Path, uploads: int) -> list[list[str]]:
     first_sample = Sample.objects.order_by("pk").values_list("pk", flat=True).first()
     post_experiment(big)  # warm-up: imports, connections
     times = []
+    cpu = server.cpu_seconds()
     with harness.PeakMemory(server.process.pid) as memory:
         for _ in range(uploads):
             response, seconds = post_experiment(big)
             if response.status_code != 201:
                 raise harness.BenchError(f"upload: {response.status_code} {response.text}")
             times.append(seconds)
+    cpu_ms = (server.cpu_seconds() - cpu) * 1000 / uploads
     copies = []
     for index in range(uploads):
         start = time.perf_counter()
@@ -399,6 +401,7 @@ def upload_figures(server, tmp: Path, uploads: int) -> list[list[str]]:
             f"{size_mb:.0f} MB ZIP, experiment_file",
             "201",
             f"{statistics.median(times) * 1000:.0f}",
+            f"{cpu_ms:.0f}",
             f"{statistics.median(copies) * 1000:.0f}",
             f"{memory.baseline_mb:.0f} -> {memory.peak_mb:.0f} (+{memory.growth_mb:.1f})",
         ]
@@ -409,16 +412,19 @@ def upload_figures(server, tmp: Path, uploads: int) -> list[list[str]]:
     ):
         path = tmp / "refused.zip"
         build(path)
+        cpu = server.cpu_seconds()
         with harness.PeakMemory(server.process.pid) as memory:
             response, seconds = post_experiment(path)
+        cpu_ms = (server.cpu_seconds() - cpu) * 1000
         if response.status_code != 400:
             raise harness.BenchError(f"{label}: {response.status_code} {response.text[:200]}")
         reason = response.json()["experiment_file"][0]
         rows.append(
             [
                 f"{label} ({path.stat().st_size / 1e6:.1f} MB)",
-                f"400: {reason[:60]}",
+                f"400: {reason[:48]}…",
                 f"{seconds * 1000:.0f}",
+                f"{cpu_ms:.0f}",
                 "",
                 f"{memory.baseline_mb:.0f} -> {memory.peak_mb:.0f} (+{memory.growth_mb:.1f})",
             ]
@@ -489,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     harness.print_table(
-        ["upload", "answer", "ms", "copy on disk ms", "server tree RSS MiB"],
+        ["upload", "answer", "ms", "server CPU ms", "copy on disk ms", "server tree RSS MiB"],
         uploads,
         title=f"(b) Uploads to experiments/ under gunicorn ({args.workers} workers), "
         f"median of {args.uploads}",
