@@ -9,6 +9,7 @@ in the path with its pattern.
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
@@ -232,9 +233,15 @@ class PassportAutoSchema(PlatformAutoSchema):
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         for name, schema in components().items():
+            # A copy: drf-spectacular's postprocessing rewrites the schemas it is given in place
+            # (enums become references), and the next document would refer to components the
+            # cached originals no longer produce.
             registry.register_on_missing(
                 ResolvedComponent(
-                    name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
+                    name=name,
+                    type=ResolvedComponent.SCHEMA,
+                    schema=copy.deepcopy(schema),
+                    object=name,
                 )
             )
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

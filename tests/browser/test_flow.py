@@ -111,15 +111,16 @@ def test_a_new_user_signs_up_uses_an_api_key_and_reads_the_docs(browser_page, li
 
     # Swagger UI lists the operations.
     page.goto(f"{base}/api/docs/")
-    page.wait_for_selector(".opblock", timeout=TIMEOUT)
-    assert page.locator(".opblock").count() > 50
+    # Swagger UI renders only the operations in view of a large document: check that it
+    # loaded every operation, and that it shows the first ones.
+    page.locator(".opblock").first.wait_for(timeout=TIMEOUT)
+    assert page.evaluate("() => ui.specSelectors.operations().size") > 100
     page.wait_for_load_state("networkidle")
     clean(page, "Swagger UI")
 
     # Redoc lists them too.
     page.goto(f"{base}/api/redoc/")
-    page.wait_for_selector("[data-section-id^='operation/']", timeout=TIMEOUT)
-    assert page.locator("[data-section-id^='operation/']").count() > 50
+    page.locator("[data-section-id^='operation/']").nth(50).wait_for(timeout=TIMEOUT)
     page.wait_for_load_state("networkidle")
     clean(page, "Redoc")
 

@@ -20,3 +20,24 @@ def test_schema_builds_without_warnings(tmp_path):
 def test_docs_are_served(client, url):
     response = client.get(url)
     assert response.status_code == 200
+
+
+def test_every_reference_in_the_served_schema_resolves_every_time(client):
+    """A dangling ``$ref`` passes the OpenAPI validation but stops Redoc from rendering at all;
+    the document served a second time must be the first one (no state kept between them)."""
+    first = client.get("/api/schema/", {"format": "json"}).json()
+    second = client.get("/api/schema/", {"format": "json"}).json()
+    assert second == first
+    document = second
+    schemas = document["components"]["schemas"]
+    dangling, stack = set(), [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.removeprefix("#/components/schemas/") not in schemas:
+                dangling.add(ref)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert dangling == set()
