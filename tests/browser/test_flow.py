@@ -120,7 +120,7 @@ def test_a_new_user_signs_up_uses_an_api_key_and_reads_the_docs(browser_page, li
 
     # Redoc lists them too.
     page.goto(f"{base}/api/redoc/")
-    page.locator("[data-section-id^='operation/']").nth(50).wait_for(timeout=TIMEOUT)
+    page.locator("[data-section-id*='operation/']").nth(50).wait_for(timeout=TIMEOUT)
     page.wait_for_load_state("networkidle")
     clean(page, "Redoc")
 
