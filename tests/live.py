@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -34,6 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+
+from tests.settings_env import file_environment_reads
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -59,10 +60,9 @@ SETTINGS_FILE = PROJECT_DIR / "core" / "settings.py"
 
 
 def settings_env_vars() -> list[str]:
-    """Every environment variable ``core/settings.py`` reads."""
-    source = SETTINGS_FILE.read_text()
-    readers = r"(?:env_bool|env_int|env_list|os\.environ\.get|os\.getenv)"
-    return sorted(set(re.findall(readers + r"""\(\s*["']([A-Z0-9_]+)["']""", source)))
+    """Every environment variable ``core/settings.py`` reads, whatever the form of the read
+    (``tests.settings_env``)."""
+    return sorted(file_environment_reads(SETTINGS_FILE).names)
 
 
 def free_port() -> int:
