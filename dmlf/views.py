@@ -334,7 +334,9 @@ class UploadRecordViewSet(RecordViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.request.method in ("PUT", "PATCH", "DELETE"):
+        # Writes read the row locked, in their transaction. Not for OPTIONS: DRF's metadata
+        # reads the object under the write methods it describes, outside any transaction.
+        if self.request.method in ("PUT", "PATCH", "DELETE") and self.action != "metadata":
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 

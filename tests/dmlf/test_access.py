@@ -223,3 +223,12 @@ def test_an_api_key_works_and_a_revoked_or_expired_one_is_401(member, records):
     )
     client.credentials(HTTP_AUTHORIZATION=f"User {key}")
     assert client.get(detail).json()["detail"] == "This API key has expired."
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as a server runs it
+@pytest.mark.parametrize("kind", ["sample", "experiment"])
+def test_options_describes_a_record_the_user_may_change(client_for, creator, records, kind):
+    detail = reverse(f"dmlf:{kind}-detail", args=[records[kind].pk])
+    response = client_for(creator).options(detail)
+    assert response.status_code == 200
+    assert "PUT" in response.json()["actions"]

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient
 
 from core.models import Membership
@@ -53,3 +54,5 @@ async def test_a_long_list_streams_asynchronously_under_asgi():
     rows = json.loads(b"".join(blocks))
     assert len(rows) == count
     assert [row["sample_id"] for row in rows] == sorted(row["sample_id"] for row in rows)
+    # The request's thread keeps its connection otherwise (the test database could not go).
+    await sync_to_async(connections.close_all)()
