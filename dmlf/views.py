@@ -13,172 +13,33 @@
 * ``api/sample-type-info/`` and ``api/token/`` (``dmlf.urls``).
 
 Lists are complete bare arrays, as the original's, with optional ``limit`` and ``offset`` and
-exact-match filters; a list longer than one batch (``LIST_BATCH`` rows) is streamed from the
-database batch by batch, so that its memory does not grow with its length, at a constant
-number of queries. Each user's requests are
-counted per method (``dmlf.throttles``).
+exact-match filters; a list longer than one batch is streamed from the database batch by
+batch, so that its memory does not grow with its length, at a constant number of queries
+(``dmlf.viewsets``). Each user's requests are counted per method (``dmlf.throttles``).
 """
 
 from __future__ import annotations
 
-import itertools
-
-import orjson
 from django.conf import settings
 from django.db import transaction
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import permissions, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import AccessControlledViewSetMixin, AccessPolicy, CreatorOrRole
-from core.files import AnyAcceptContentNegotiation, FileWrites, file_download_response
-from core.streaming import streaming_response
+from core.files import FileWrites
 from core.tenancy import Role
-from dmlf import filters, services
+from dmlf import filters, services, wire
 from dmlf import serializers as dmlf_serializers
 from dmlf.models import Experiment, FundingBody, Institute, Method, Project, Sample, SampleType
 from dmlf.sample_types import sample_type_info
-from dmlf.serializers import WireShape
 from dmlf.throttles import DMLFMethodRateThrottle
+from dmlf.viewsets import DMLFViewSetMixin, download_action, list_schema
 
-#: Rows read from the database at a time while a list is streamed.
-LIST_BATCH = 2000
 #: Room for the form fields and multipart framing beside the files of a write.
 FORM_OVERHEAD = 1024 * 1024
-
-LIST_PARAMETERS = [
-    OpenApiParameter(
-        "limit", int, description="At most this many objects (all of them when left out)."
-    ),
-    OpenApiParameter("offset", int, description="Skip this many objects first."),
-]
-DOWNLOAD_RESPONSES = {
-    (200, "application/octet-stream"): OpenApiResponse(
-        OpenApiTypes.BINARY, description="The file, as an attachment."
-    ),
-    404: OpenApiResponse(description="No such object (or not yours), or it has no such file."),
-}
-
-
-#: Query parameters that are not filters.
-LIST_CONTROLS = {"limit", "offset", "format"}
-MAX_WINDOW = 2**62
-
-
-def list_window(query_params) -> tuple[int, int | None]:
-    """The optional ``offset`` and ``limit`` of a list: non-negative integers, else a 400
-    naming the parameter."""
-    values: dict[str, int | None] = {"offset": 0, "limit": None}
-    for name in values:
-        raw = query_params.get(name)
-        if raw is None or raw == "":
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            value = -1
-        if not 0 <= value <= MAX_WINDOW:
-            raise serializers.ValidationError(
-                {name: [f"Must be an integer from 0 to {MAX_WINDOW}."]}
-            )
-        values[name] = value
-    return values["offset"], values["limit"]
-
-
-def json_array(items) -> bytes:
-    """The items (JSON-ready dicts) as the chunks of one JSON array."""
-    yield b"["
-    first = True
-    for item in items:
-        if first:
-            first = False
-            yield orjson.dumps(item)
-        else:
-            yield b"," + orjson.dumps(item)
-    yield b"]"
-
-
-class DMLFViewSetMixin:
-    """What every DMLF resource shares: bare-array lists streamed in bounded memory, details
-    and write answers in the same shape (``wire``), file downloads, exact-match filters, the
-    per-method throttles and no pagination."""
-
-    wire: WireShape
-    filter_backends = [DjangoFilterBackend]
-    pagination_class = None
-    throttle_classes = [DMLFMethodRateThrottle]
-
-    def wire_of(self, obj) -> dict:
-        return self.wire.writer(self.request)(self.wire.row_of(obj))
-
-    def filter_queryset(self, queryset):
-        # Building a FilterSet's form costs a third of a small list: only when filtering.
-        if set(self.request.query_params) <= LIST_CONTROLS:
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def list(self, request, *args, **kwargs):
-        offset, limit = list_window(request.query_params)
-        queryset = self.filter_queryset(self.get_queryset()).order_by("pk")
-        if limit is not None:
-            queryset = queryset[offset : offset + limit]
-        elif offset:
-            queryset = queryset[offset:]
-        rows = queryset.values_list(*self.wire.columns).iterator(chunk_size=LIST_BATCH)
-        write = self.wire.writer(request)
-        first = list(itertools.islice(rows, LIST_BATCH))
-        if len(first) < LIST_BATCH:
-            # The whole list is in hand: an ordinary answer, with its length (a client may
-            # keep the connection) and the browsable API.
-            rows.close()
-            return Response([write(row) for row in first])
-        return streaming_response(
-            request,
-            json_array(map(write, itertools.chain(first, rows))),
-            content_type="application/json",
-        )
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self.wire_of(self.get_object()))
-
-    def download(self, request, field_name: str):
-        """The record's file ``field_name``, named ``<pk>.<json|zip>``."""
-        obj = self.get_object()
-        field_file = getattr(obj, field_name)
-        extension = ".json" if field_name == "sample_info" else ".zip"
-        return file_download_response(request, field_file, filename=f"{obj.pk}{extension}")
-
-
-def list_schema(serializer, summary: str):
-    return extend_schema(
-        summary=summary, parameters=LIST_PARAMETERS, responses=serializer(many=True)
-    )
-
-
-def download_action(field_name: str, summary: str):
-    """A detail route ``<field_name>/`` serving the record's file (see ``download``)."""
-
-    def view(self, request, *args, **kwargs):
-        return self.download(request, field_name)
-
-    view.__name__ = field_name
-    view.__doc__ = summary
-    return extend_schema(summary=summary, responses=DOWNLOAD_RESPONSES)(
-        action(
-            detail=True,
-            methods=["get"],
-            url_path=field_name,
-            url_name=field_name.replace("_", "-"),
-            content_negotiation_class=AnyAcceptContentNegotiation,
-            filter_backends=[],
-        )(view)
-    )
-
 
 # --- Catalogues ----------------------------------------------------------------------------------
 
@@ -195,7 +56,7 @@ class InstituteViewSet(CatalogueViewSet):
     queryset = Institute.objects.all()
     serializer_class = dmlf_serializers.InstituteSerializer
     filterset_class = filters.InstituteFilterSet
-    wire = dmlf_serializers.INSTITUTE_WIRE
+    wire = wire.INSTITUTE_WIRE
 
     @list_schema(dmlf_serializers.InstituteSerializer, "List all institutes")
     def list(self, request, *args, **kwargs):
@@ -211,7 +72,7 @@ class MethodViewSet(CatalogueViewSet):
     queryset = Method.objects.all()
     serializer_class = dmlf_serializers.MethodSerializer
     filterset_class = filters.MethodFilterSet
-    wire = dmlf_serializers.METHOD_WIRE
+    wire = wire.METHOD_WIRE
 
     @list_schema(dmlf_serializers.MethodSerializer, "List all methods")
     def list(self, request, *args, **kwargs):
@@ -229,7 +90,7 @@ class FundingBodyViewSet(CatalogueViewSet):
     queryset = FundingBody.objects.all()
     serializer_class = dmlf_serializers.FundingBodySerializer
     filterset_class = filters.FundingBodyFilterSet
-    wire = dmlf_serializers.FUNDING_BODY_WIRE
+    wire = wire.FUNDING_BODY_WIRE
 
     @list_schema(dmlf_serializers.FundingBodySerializer, "List all funding bodies")
     def list(self, request, *args, **kwargs):
@@ -245,7 +106,7 @@ class SampleTypeViewSet(CatalogueViewSet):
     queryset = SampleType.objects.all()
     serializer_class = dmlf_serializers.SampleTypeSerializer
     filterset_class = filters.SampleTypeFilterSet
-    wire = dmlf_serializers.SAMPLE_TYPE_WIRE
+    wire = wire.SAMPLE_TYPE_WIRE
 
     @list_schema(dmlf_serializers.SampleTypeSerializer, "List all sample types")
     def list(self, request, *args, **kwargs):
@@ -289,7 +150,7 @@ class ProjectViewSet(RecordViewSet):
     queryset = Project.objects.all()
     serializer_class = dmlf_serializers.ProjectSerializer
     filterset_class = filters.ProjectFilterSet
-    wire = dmlf_serializers.PROJECT_WIRE
+    wire = wire.PROJECT_WIRE
     access = AccessPolicy(
         organization="organization",
         update=CreatorOrRole("created_by", Role.OWNER),
@@ -381,7 +242,7 @@ class SampleViewSet(UploadRecordViewSet):
     queryset = Sample.objects.all()
     serializer_class = dmlf_serializers.SampleSerializer
     filterset_class = filters.SampleFilterSet
-    wire = dmlf_serializers.SAMPLE_WIRE
+    wire = wire.SAMPLE_WIRE
     lookup_field = "sample_id"
     lookup_value_regex = "[0-9_]+"
 
@@ -435,7 +296,7 @@ class ExperimentViewSet(UploadRecordViewSet):
     queryset = Experiment.objects.all()
     serializer_class = dmlf_serializers.ExperimentSerializer
     filterset_class = filters.ExperimentFilterSet
-    wire = dmlf_serializers.EXPERIMENT_WIRE
+    wire = wire.EXPERIMENT_WIRE
 
     @list_schema(dmlf_serializers.ExperimentSerializer, "List all experiments")
     def list(self, request, *args, **kwargs):

@@ -12,7 +12,7 @@ from django.test import AsyncClient
 
 from core.models import Membership
 from dmlf.models import Sample
-from dmlf.views import LIST_BATCH
+from dmlf.viewsets import LIST_BATCH
 from tests.conftest import jwt_for
 from tests.dmlf import factories as f
 from tests.factories import MembershipFactory
