@@ -112,6 +112,8 @@ def filter_products(queryset: QuerySet, params) -> QuerySet:
     """The products of ``queryset`` that the query parameters select, in their order."""
     text = params.get("q")
     if text:
+        if "\x00" in text:  # PostgreSQL refuses NUL characters in text (a 500)
+            raise ValidationError({"q": ["Must not contain NUL characters (\\u0000)."]})
         text = text.strip()[:MAX_QUERY_LENGTH]
         condition = (
             Q(serial_number__icontains=text)

@@ -470,6 +470,9 @@ class ExportView(VoltStorageViewMixin, APIView):
             (200, "application/json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="The rows as JSON objects."
             ),
+            404: OpenApiResponse(
+                description="No such product or component, or one you may not see."
+            ),
         },
     )
     def get(self, request, **kwargs):
