@@ -453,6 +453,14 @@ THROTTLE_RATES["dmlf_get"] = os.environ.get("DMLF_THROTTLE_GET_RATE") or "10000/
 THROTTLE_RATES["dmlf_post"] = os.environ.get("DMLF_THROTTLE_POST_RATE") or "500/day"
 THROTTLE_RATES["dmlf_write"] = os.environ.get("DMLF_THROTTLE_WRITE_RATE") or "500/day"
 
+# --- Digital Battery Passport (passport/) ------------------------------------------------------
+# Where the passports' public pages are reached from outside, as the QR code printed on a
+# battery encodes it: scheme, host and any path prefix (https://passports.example.org). Unset:
+# the scheme and host of the request that asks for the code.
+PASSPORT_PUBLIC_BASE_URL = os.environ.get("PASSPORT_PUBLIC_BASE_URL", "").strip().rstrip("/")
+if PASSPORT_PUBLIC_BASE_URL and not re.match(r"^https?://[^/\s]+", PASSPORT_PUBLIC_BASE_URL):
+    raise ImproperlyConfigured("PASSPORT_PUBLIC_BASE_URL must start with http:// or https://.")
+
 # --- VoltStorage: the VoltStorage REST API (voltstorage/) -------------------------------------
 # A product is "online" while its data arrived within this many seconds.
 VOLTSTORAGE_ONLINE_SECONDS = env_int("VOLTSTORAGE_ONLINE_SECONDS", 300)

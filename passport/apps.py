@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class PassportConfig(AppConfig):
     name = "passport"
     verbose_name = "Digital Battery Passport"
+    # Links in the site's navigation for signed-in users (see core.context_processors).
+    nav_links = [("Battery passports", "passport:page-list")]
 
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record

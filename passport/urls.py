@@ -1,4 +1,6 @@
-"""URLs of the Digital Battery Passport API, mounted at ``/passport/``.
+"""URLs of the Digital Battery Passport API, mounted at ``/passport/``, and of its web pages
+(``p/``: the list, ``p/<batteryIDDMCCode>/`` the public page of a passport, the address its QR
+code encodes: keep it stable, it is printed on batteries).
 
 Every route answers with and without the trailing slash, for every method
 (``core.routers.optional_slash``); the slashed form is the named one. The id in the path is
@@ -9,9 +11,12 @@ format-suffix route competes with it.
 from django.urls import re_path
 
 from core.routers import optional_slash
+from passport import pages
 from passport.definitions import ID_FIELD, ID_REGEX
 from passport.views import (
     SECTION_VIEWSETS,
+    PassportCarrierPNGViewSet,
+    PassportCarrierSVGViewSet,
     PassportCompletenessViewSet,
     PassportGrantViewSet,
     PassportHistoryViewSet,
@@ -69,5 +74,18 @@ urlpatterns = optional_slash(
             PassportCompletenessViewSet.as_view({"get": "retrieve"}),
             name="battery-pass-completeness",
         ),
+        re_path(
+            rf"{PASSPORT}/carrier\.svg/$",
+            PassportCarrierSVGViewSet.as_view({"get": "retrieve"}),
+            name="battery-pass-carrier-svg",
+        ),
+        re_path(
+            rf"{PASSPORT}/carrier\.png/$",
+            PassportCarrierPNGViewSet.as_view({"get": "retrieve"}),
+            name="battery-pass-carrier-png",
+        ),
+        # Web pages.
+        re_path(r"^p/$", pages.passport_list, name="page-list"),
+        re_path(rf"^p/(?P<battery_id>{ID_REGEX})/$", pages.passport_page, name="page"),
     ]
 )

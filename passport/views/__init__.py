@@ -6,12 +6,14 @@
 * ``batteryPass/{id}/<section>``: the seven property objects, bare, read, replaced, merged;
 * ``batteryPass/{id}/grants``: the access classes the organization grants;
 * ``batteryPass/{id}/history`` and ``history/{n}``: every version;
-* ``batteryPass/{id}/completeness``: what Annex XIII requires and is missing.
+* ``batteryPass/{id}/completeness``: what Annex XIII requires and is missing;
+* ``batteryPass/{id}/carrier.svg`` and ``carrier.png``: the QR code of the public page.
 
 Who may do what is ``passport.access``; every answer is trimmed to the reader's points of
 Annex XIII (``passport.classes``). Bodies are JSON objects only.
 """
 
+from passport.views.carrier import PassportCarrierPNGViewSet, PassportCarrierSVGViewSet
 from passport.views.completeness import PassportCompletenessViewSet
 from passport.views.grants import PassportGrantViewSet
 from passport.views.history import PassportHistoryViewSet, visible_changes
@@ -19,6 +21,8 @@ from passport.views.passports import SECTION_VIEWSETS, PassportSectionViewSet, P
 
 __all__ = [
     "SECTION_VIEWSETS",
+    "PassportCarrierPNGViewSet",
+    "PassportCarrierSVGViewSet",
     "PassportCompletenessViewSet",
     "PassportGrantViewSet",
     "PassportHistoryViewSet",

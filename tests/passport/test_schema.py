@@ -21,6 +21,8 @@ OPERATIONS = {
     ("/passport/batteryPass/{batteryIDDMCCode}/history/", "get"),
     ("/passport/batteryPass/{batteryIDDMCCode}/history/{version}/", "get"),
     ("/passport/batteryPass/{batteryIDDMCCode}/completeness/", "get"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/carrier.svg/", "get"),
+    ("/passport/batteryPass/{batteryIDDMCCode}/carrier.png/", "get"),
     *(
         (f"/passport/batteryPass/{{batteryIDDMCCode}}/{section}/", method)
         for section in (
@@ -112,3 +114,13 @@ def test_the_catena_x_export_is_documented_on_the_detail(schema):
     )
     # An export is trimmed to its reader: nothing is declared required.
     assert not any("required" in components[name] for name in components if "CatenaX" in name)
+
+
+def test_the_qr_codes_are_public_images(schema):
+    for kind, media_type in (("svg", "image/svg+xml"), ("png", "image/png")):
+        path = f"/passport/batteryPass/{{batteryIDDMCCode}}/carrier.{kind}/"
+        operation = schema["paths"][path]["get"]
+        assert list(operation["responses"]["200"]["content"]) == [media_type]
+        assert operation["responses"]["404"]["content"]["application/json"]
+        assert {} in operation["security"]
+        assert "400" not in operation["responses"]  # no query parameters
