@@ -69,6 +69,17 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+API_TAGS_EXTENSION = "x-api-tags"
+
+
+def api_tag(path: str) -> str:
+    """The tag of the API ``path`` belongs to (``platform`` outside the APIs)."""
+    for prefix, tag in API_TAGS:
+        if path.startswith(prefix):
+            return tag
+    return "platform"
+
+
 class PlatformAutoSchema(AutoSchema):
     """Tags every operation with the API its path belongs to (``platform`` otherwise) and
     declares the error answers it can give, each with its JSON shape (``ERROR_SCHEMAS``).
@@ -82,10 +93,7 @@ class PlatformAutoSchema(AutoSchema):
     """
 
     def get_tags(self) -> list[str]:
-        for prefix, tag in API_TAGS:
-            if self.path.startswith(prefix):
-                return [tag]
-        return ["platform"]
+        return [api_tag(self.path)]
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -107,6 +115,13 @@ class PlatformAutoSchema(AutoSchema):
                         }
                     }
         operation["responses"] = dict(sorted(responses.items()))
+        tags = [api_tag(path)]
+        if tags != ["platform"] and operation.get("tags") not in (None, tags):
+            # The platform's document groups operations by API; tags an API declares itself
+            # (DMLF's, as its original names them) are kept for its own document
+            # (core.schema.select_api).
+            operation[API_TAGS_EXTENSION] = operation["tags"]
+            operation["tags"] = tags
         return operation
 
     def error_statuses(self, operation: dict) -> set[int]:

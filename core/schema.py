@@ -21,15 +21,20 @@ from drf_spectacular.views import (
 )
 
 from core import csp
+from core.openapi import API_TAGS_EXTENSION
 
 
 def select_api(document: dict, *, prefix: str, component_prefix: str = "") -> dict:
     """The platform's OpenAPI ``document`` cut down to the paths under ``prefix`` and the
     components they use, with ``component_prefix`` taken off component names (unless the short
-    name is taken)."""
+    name is taken) and the operations' own tags (``x-api-tags``) instead of the API's."""
     paths = {
         key: value for key, value in document.get("paths", {}).items() if key.startswith(prefix)
     }
+    for operations in paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and API_TAGS_EXTENSION in operation:
+                operation["tags"] = operation.pop(API_TAGS_EXTENSION)
     components = dict(document.get("components", {}))
     schemas = components.get("schemas", {})
     used: set[str] = set()

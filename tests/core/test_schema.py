@@ -41,3 +41,20 @@ def test_every_reference_in_the_served_schema_resolves_every_time(client):
         elif isinstance(node, list):
             stack.extend(node)
     assert dangling == set()
+
+
+def test_the_platform_document_groups_operations_by_api_and_an_api_keeps_its_own_tags(client):
+    """DESIGN: the platform's document tags each operation with its API; DMLF's own document
+    keeps the tags its original uses."""
+    platform = client.get("/api/schema/", {"format": "json"}).json()
+    tags = {
+        path.split("/")[1]: operation["tags"]
+        for path, operations in platform["paths"].items()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+    }
+    assert tags["dmlf"] == ["dmlf"] and tags["passport"] == ["passport"]
+    assert platform["paths"]["/dmlf/samples/"]["get"]["x-api-tags"] == ["samples"]
+    dmlf = client.get("/dmlf/api/schema/", {"format": "json"}).json()
+    samples = dmlf["paths"]["/dmlf/samples/"]["get"]
+    assert samples["tags"] == ["samples"] and "x-api-tags" not in samples
