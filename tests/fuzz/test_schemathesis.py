@@ -11,10 +11,11 @@ server's log.
 
 Each identity runs in two passes: every operation but the deletes, then the deletes, so that
 the owner keeps its data while the rest runs; the owner's deletes point at spare objects made
-for them. Path parameters and the ``organization`` and foreign keys of request bodies are
-drawn half of the time from the owner's real objects (for the outsider and the anonymous
-client too: they must get nothing of them), the other half generated. The outsider's and the
-anonymous client's runs must leave their world's owner's data as they found it.
+for them. Path parameters, the organization and foreign keys of request bodies, and the ids in
+query parameters (``REFERENCES``) are drawn half of the time from the owner's real objects (for
+the outsider and the anonymous client too: they must get nothing of them), the other half
+generated. The outsider's and the anonymous client's runs must leave their world's owner's
+data as they found it.
 
 Bounded for CI by a fixed seed, a few examples per operation and one worker per schemathesis
 process (two crash on Python 3.11.7; the three identities are three processes); login
@@ -74,19 +75,42 @@ THROTTLE_ENV = {
     "LOGIN_MAX_ADDRESS_FAILURES": "1000000",
     "THROTTLE_TOKEN_REFRESH_RATE": "1000000/min",
 }
-# Request body fields drawn from the owner's objects half of the time, by world key.
-BODY_REFERENCES = {
-    "organization": "organization",
-    "battery": "battery",
-    "parent": "battery",
-    "device": "eis_device",
-    "test": "eis_test",
-    "linked_eis_test": "eis_test",
-    "bms_test": "bms_test",
-    "battery_type": "battery_type",
-    "battery_model": "battery_model",
-    "battery_model_version": "model_version",
-    "default_dbc": "dbc_file",
+# Request body fields and query parameters drawn from the owner's objects half of the time
+# (schemathesis's "location.name"), by world key.
+REFERENCES = {
+    **{
+        f"body.{name}": key
+        for name, key in {
+            "organization": "organization",
+            "battery": "battery",
+            "parent": "battery",
+            "device": "eis_device",
+            "test": "eis_test",
+            "linked_eis_test": "eis_test",
+            "bms_test": "bms_test",
+            "battery_type": "battery_type",
+            "battery_model": "battery_model",
+            "battery_model_version": "model_version",
+            "default_dbc": "dbc_file",
+            "organizationId": "organization",
+            "typeId": "vs_type",
+            "groupId": "vs_group",
+        }.items()
+    },
+    **{
+        f"query.{name}": key
+        for name, key in {
+            "organization": "organization",
+            "project": "project",
+            "battery": "battery",
+            "device": "eis_device",
+            "test": "eis_test",
+            "bms_test": "bms_test",
+            "productId": "vs_product",
+            "componentId": "vs_component",
+            "groupId": "vs_group",
+        }.items()
+    },
 }
 DRAW_PROBABILITY = 0.5
 
@@ -349,8 +373,8 @@ def config(world: World, schema: dict, identity: str, fuzz: FuzzSettings, *, del
     for key, value in sorted(world.objects.items()):
         lines += [f"[dictionaries.{key}]", f"values = [{_toml(value)}]"]
     lines.append("[parameters]")
-    for field, key in BODY_REFERENCES.items():
-        lines.append(f'"body.{field}" = {_draw(key)}')
+    for parameter, key in REFERENCES.items():
+        lines.append(f"{_toml(parameter)} = {_draw(key)}")
 
     for path, methods in schema["paths"].items():
         for method in methods:

@@ -1,7 +1,7 @@
 """The data the fuzzer runs against: an organization owner with objects of every BatteryDB
-resource (measurement rows and stored files included), a passport with a grant and a DMLF
-project with a sample and an experiment; spare objects for the fuzzer's deletes; and an
-outsider who owns another organization.
+resource (measurement rows and stored files included), a passport with a grant, a DMLF project
+with a sample and an experiment, a VoltStorage product in a group with a component; spare
+objects for the fuzzer's deletes; and an outsider who owns another organization.
 
 :meth:`World.path_keys` names the kind of object each path parameter stands for, whose real
 one is in ``World.objects``; :meth:`World.spare_ids` gives, per delete operation, the ids of
@@ -43,6 +43,7 @@ from tests.batterydb.factories import (
 from tests.dmlf import factories as dmlf
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.passport.factories import PassportFactory, PassportGrantFactory, full_passport
+from tests.voltstorage import factories as voltstorage
 
 # The collection of each path with an ``{id}``, and the world key of its objects.
 RESOURCES = {
@@ -78,6 +79,8 @@ RESOURCES = {
             "sampletypes": "sample_type",
         }.items()
     },
+    "/voltstorage/rest/groups": "vs_group",
+    "/voltstorage/rest/types": "vs_type",
 }
 
 FINGERPRINTED_APPS = {"core", *settings.PLATFORM_APPS}
@@ -91,6 +94,8 @@ PATH_PARAMETERS = {
     "version": "passport_version",
     "sample_id": "dmlf_sample",
     "sample_type_name": "dmlf_sample_type_name",
+    "product_id": "vs_product",
+    "component_id": "vs_component",
 }
 
 EIS_FREQUENCIES = (1000.0, 100.0, 10.0, 1.0, 0.1)
@@ -173,6 +178,7 @@ def build_world(name: str) -> World:
         "passport_grant": _grant(passport, member).pk,
         "passport_version": str(passport.version),
         **_dmlf(organization, owner),
+        **_voltstorage(organization, owner),
     }
     spare_passport = _passport(organization, owner, f"{name.upper()}-SPARE")
     world.spares = {
@@ -183,6 +189,7 @@ def build_world(name: str) -> World:
         "passport": spare_passport.battery_id,
         "passport_grant": _grant(passport, spare_member).pk,
         **_dmlf_spares(organization, owner),
+        **_voltstorage_spares(organization, name, world.objects),
     }
     # API keys: a JWT would end when the fuzzer calls "log out everywhere" for its user.
     world.credentials = {
@@ -314,6 +321,30 @@ def _dmlf_spares(organization: Organization, owner: User) -> dict[str, int | str
     return {
         "dmlf_experiment": dmlf.ExperimentFactory(sample__project=project).pk,
         "dmlf_sample": dmlf.SampleFactory(project=project, user=owner).sample_id,
+    }
+
+
+def _voltstorage(organization: Organization, owner: User) -> dict[str, int]:
+    """A VoltStorage product of the owner's organization in one of its groups, owned by the
+    owner, with a component."""
+    group = voltstorage.GroupFactory(organization=organization)
+    product = voltstorage.ProductFactory(organization=organization, group=group, owner=owner)
+    return {
+        "vs_type": product.type_id,
+        "vs_group": group.pk,
+        "vs_product": product.pk,
+        "vs_component": voltstorage.ComponentFactory(product=product).pk,
+    }
+
+
+def _voltstorage_spares(
+    organization: Organization, name: str, objects: dict[str, int | str]
+) -> dict[str, int]:
+    return {
+        "vs_type": voltstorage.ProductTypeFactory(name=f"{name} spare type").pk,
+        "vs_group": voltstorage.GroupFactory(organization=organization).pk,
+        "vs_product": voltstorage.ProductFactory(organization=organization).pk,
+        "vs_component": voltstorage.ComponentFactory(product_id=objects["vs_product"]).pk,
     }
 
 
