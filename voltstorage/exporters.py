@@ -38,15 +38,13 @@ from django.db import connection
 
 from core.renderers import spreadsheet_cell
 from voltstorage import catalogue
+from voltstorage.binary import float_blocks
 from voltstorage.models import QuarterRollup, Sample
 from voltstorage.rollups import QUARTER_MS, to_datetime
 from voltstorage.simplify import LTTBChooser, rdp_keep
 
 BLOCK_ROWS = 8192
 RDP_WINDOW = 8192
-#: PostgreSQL's epoch (2000-01-01) in Unix milliseconds: binary timestamps count from it.
-PG_EPOCH_MS = 946_684_800_000
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
 
 @dataclass
@@ -80,49 +78,13 @@ def sample_blocks(
 def _postgres_blocks(series_id, fields, start_ms, end_ms):
     quote = connection.ops.quote_name
     cells = ", ".join(f"COALESCE({quote(spec.column)}::float8, 'NaN')" for spec in fields)
-    sql = (
-        f"COPY (SELECT {quote('time')}, {cells} FROM {quote(Sample._meta.db_table)} "
-        f"WHERE {quote('series_id')} = {int(series_id)} "
-        f"AND {quote('time')} >= %s AND {quote('time')} <= %s "
-        f"ORDER BY {quote('time')}) TO STDOUT (FORMAT BINARY)"
+    select = (
+        f"SELECT {quote('time')}, {cells} FROM {quote(Sample._meta.db_table)} "
+        f"WHERE {quote('series_id')} = %s AND {quote('time')} >= %s AND {quote('time')} <= %s "
+        f"ORDER BY {quote('time')}"
     )
-    width = len(fields)
-    dtype = np.dtype(
-        [("count", ">i2"), ("time_length", ">i4"), ("time", ">i8")]
-        + [item for i in range(width) for item in ((f"l{i}", ">i4"), (f"v{i}", ">f8"))]
-    )
-    row_size = dtype.itemsize
-    header = len(_COPY_SIGNATURE) + 8  # signature, flags, header extension length
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        # Literal instants: the COPY statement takes no parameters.
-        statement = cursor.cursor.mogrify(sql, [to_datetime(start_ms), to_datetime(end_ms)])
-        with cursor.cursor.copy(statement) as copy:
-            pending = bytearray()
-            skipped = False
-            for data in copy:
-                pending += data
-                if not skipped:
-                    if len(pending) < header:
-                        continue
-                    del pending[:header]
-                    skipped = True
-                if len(pending) >= BLOCK_ROWS * row_size:
-                    usable = len(pending) // row_size * row_size
-                    yield _parse_rows(bytes(pending[:usable]), dtype, width)
-                    del pending[:usable]
-            usable = len(pending) // row_size * row_size  # the trailer (-1) is left out
-            if usable:
-                yield _parse_rows(bytes(pending[:usable]), dtype, width)
-
-
-def _parse_rows(data: bytes, dtype: np.dtype, width: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.frombuffer(data, dtype=dtype)
-    times = rows["time"].astype(np.int64) // 1000 + PG_EPOCH_MS
-    values = np.empty((len(rows), width), dtype=np.float64)
-    for i in range(width):
-        values[:, i] = rows[f"v{i}"]
-    return times, values
+    params = [int(series_id), to_datetime(start_ms), to_datetime(end_ms)]
+    yield from float_blocks(select, params, len(fields), BLOCK_ROWS)
 
 
 def _cursor_blocks(series_id, fields, start_ms, end_ms):

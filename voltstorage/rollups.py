@@ -34,12 +34,13 @@ what ``voltstorage.statistics`` relies on.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 from voltstorage import catalogue
 from voltstorage.models import ROLLUP_COLUMNS, HourRollup, QuarterRollup, Sample
@@ -271,6 +272,64 @@ def _load(model: type[models.Model], series_id: int, index: Iterable[int], size:
     )
 
 
+def _rows(series_id: int, periods: Periods, size: int, connection) -> list[list]:
+    """Statement parameters of ``periods``: series, start, then every column (None for none,
+    counts as integers)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = []
+    for index, values in zip(periods.index.tolist(), periods.values.tolist(), strict=True):
+        cells = [None if value != value else value for value in values]
+        for position in _COUNT_COLUMNS:
+            if cells[position] is not None:
+                cells[position] = round(cells[position])
+        rows.append([series_id, adapt(to_datetime(index * size)), *cells])
+    return rows
+
+
+@functools.cache
+def _upsert_sql(table: str, vendor: str, merge: bool) -> tuple[str, str]:
+    """``INSERT ... VALUES {rows} ON CONFLICT (series_id, start) DO UPDATE`` and the
+    placeholder of one row: each column replaced by the new value, or (``merge``) combined
+    with the stored one as the column combines (NULL is none). ``vendor`` keys the cache."""
+    quote = connection.ops.quote_name
+    names = ["series_id", "start", *ROLLUP_COLUMNS]
+    updates = []
+    for column, op in zip(ROLLUP_COLUMNS, COLUMN_OPS.tolist(), strict=True):
+        old, new = f"{quote(table)}.{quote(column)}", f"excluded.{quote(column)}"
+        if not merge:
+            expression = new
+        elif op == ADD:
+            expression = (
+                f"CASE WHEN {old} IS NULL THEN {new} WHEN {new} IS NULL THEN {old} "
+                f"ELSE {old} + {new} END"
+            )
+        else:
+            better = "<" if op == MIN else ">"
+            expression = (
+                f"CASE WHEN {old} IS NULL OR {new} {better} {old} THEN {new} ELSE {old} END"
+            )
+        updates.append(f"{quote(column)} = {expression}")
+    statement = (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(name) for name in names)}) "
+        f"VALUES {{rows}} ON CONFLICT ({quote('series_id')}, {quote('start')}) "
+        f"DO UPDATE SET {', '.join(updates)}"
+    )
+    return statement, "(" + ", ".join(["%s"] * len(names)) + ")"
+
+
+def _upsert(model, series_id: int, periods: Periods, size: int, *, merge: bool) -> None:
+    """Write ``periods`` in one statement, merged into or replacing the stored rows."""
+    if not len(periods):
+        return
+    statement, placeholder = _upsert_sql(model._meta.db_table, connection.vendor, merge)
+    rows = _rows(series_id, periods, size, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement.replace("{rows}", ", ".join([placeholder] * len(rows))),
+            [cell for row in rows for cell in row],
+        )
+
+
 def _save(model: type[models.Model], series_id: int, periods: Periods, size: int) -> None:
     """Write ``periods`` as they are (replacing stored rows); periods with no value at all are
     deleted."""
@@ -280,37 +339,16 @@ def _save(model: type[models.Model], series_id: int, periods: Periods, size: int
         model.objects.filter(
             series_id=series_id, start__in=[to_datetime(i * size) for i in empty]
         ).delete()
-    objects = []
-    for index, row in zip(periods.index[keep].tolist(), periods.values[keep], strict=True):
-        values = row.tolist()
-        fields = {
-            column: (None if value != value else value)
-            for column, value in zip(ROLLUP_COLUMNS, values, strict=True)
-        }
-        for position in _COUNT_COLUMNS:
-            value = values[position]
-            if value == value:
-                fields[ROLLUP_COLUMNS[position]] = round(value)
-        objects.append(model(series_id=series_id, start=to_datetime(index * size), **fields))
-    if objects:
-        model.objects.bulk_create(
-            objects,
-            update_conflicts=True,
-            unique_fields=["series", "start"],
-            update_fields=list(ROLLUP_COLUMNS),
-        )
+    _upsert(model, series_id, Periods(periods.index[keep], periods.values[keep]), size, merge=False)
 
 
 def rollups_add(*, series_id: int, quarters: Periods) -> None:
-    """Add ``quarters`` (aggregates of new samples) to the stored quarters and hours. The
-    caller holds the series' lock."""
+    """Add ``quarters`` (aggregates of new samples) to the stored quarters and hours, in one
+    statement each, merged by the database. The caller holds the series' lock."""
     if not len(quarters):
         return
-    stored = _load(QuarterRollup, series_id, quarters.index, QUARTER_MS)
-    _save(QuarterRollup, series_id, _merge(stored, quarters), QUARTER_MS)
-    hours = quarters.to_hours()
-    stored = _load(HourRollup, series_id, hours.index, HOUR_MS)
-    _save(HourRollup, series_id, _merge(stored, hours), HOUR_MS)
+    _upsert(QuarterRollup, series_id, quarters, QUARTER_MS, merge=True)
+    _upsert(HourRollup, series_id, quarters.to_hours(), HOUR_MS, merge=True)
 
 
 def _merge(stored: Periods, new: Periods) -> Periods:

@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
@@ -118,24 +119,30 @@ def _ingest(product: Product, checked: CheckedBody, using: str) -> IngestResult:
         Product.objects.filter(pk=product.pk).update(**updates)
         if product_latest_changed:
             message = {"type": "latest-data", **latest_message(series[None].latest)}
-            broadcast(group=product_group(product.pk), message=message, using=using)
+            # Encoded once here; every subscriber's socket sends the text as it is.
+            text = orjson.dumps(message).decode()
+            broadcast(group=product_group(product.pk), message=text, using=using)
     return IngestResult(samples=checked.samples, rows=rows)
 
 
 def _locked_series(product: Product, component_ids: list[int | None]) -> dict:
+    """The series the batches write, locked in id order (made first where missing)."""
     wanted = set(component_ids)
-    for component_id in wanted:
-        Series.objects.get_or_create(product=product, component_id=component_id)
-    locked = (
-        Series.objects.select_for_update()
-        .filter(product=product)
-        .order_by("id")
-        .only("id", "component_id", "first_time", "last_time", "latest")
-    )
-    found = {}
-    for series in locked:
-        if series.component_id in wanted:
-            found[series.component_id] = series
+
+    def lock() -> dict:
+        locked = (
+            Series.objects.select_for_update()
+            .filter(product=product)
+            .order_by("id")
+            .only("id", "component_id", "first_time", "last_time", "latest")
+        )
+        return {s.component_id: s for s in locked if s.component_id in wanted}
+
+    found = lock()
+    if len(found) < len(wanted):
+        for component_id in wanted - set(found):
+            Series.objects.get_or_create(product=product, component_id=component_id)
+        found = lock()
     return found
 
 

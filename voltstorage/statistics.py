@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from voltstorage.binary import float_blocks
 from voltstorage.models import HourRollup, QuarterRollup
 from voltstorage.rollups import ADD, HOUR_MS, MAX, MIN, QUARTER_MS, to_datetime
 
@@ -93,6 +94,24 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("pump_sum", "pump_temperature_sum", ADD),
 )
 _OPS = np.array([op for _, _, op in COLUMNS], dtype=np.int8)
+#: The keys of a bucket, in the documented order.
+BUCKET_KEYS = (
+    "timespan_start",
+    "pv-total",
+    "pv-activity",
+    "consumption-total",
+    "storage-total-released",
+    "storage-total-stored",
+    "max-temperature",
+    "own-consumption",
+    "electrolyte-temp",
+    "pump-temp",
+    "dc-capacity",
+    "ac-capacity",
+    "dc-efficiency",
+    "ac-efficiency",
+    "self-sufficiency",
+)
 _POSITION = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
 
 
@@ -204,20 +223,28 @@ class StatisticsRequest:
 
 def _read(model, series_id: int, start_ms: int, end_ms: int) -> np.ndarray:
     """Rollup rows of the series in [start, end): a float array, the start (ms) first, then
-    ``COLUMNS`` (NaN for none)."""
+    ``COLUMNS`` (NaN for none). On PostgreSQL through binary COPY (``voltstorage.binary``)."""
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    where = f"WHERE {quote('series_id')} = %s AND start >= %s AND start < %s ORDER BY start"
     if connection.vendor == "postgresql":
-        start = "(EXTRACT(EPOCH FROM start) * 1000)::bigint"
-    else:
-        start = "CAST(ROUND((julianday(start) - 2440587.5) * 86400000) AS INTEGER)"
+        cells = ", ".join(f"COALESCE({quote(c)}::float8, 'NaN')" for _, c, _ in COLUMNS)
+        params = [series_id, to_datetime(start_ms), to_datetime(end_ms)]
+        blocks = list(
+            float_blocks(
+                f"SELECT start, {cells} FROM {table} {where}", params, len(COLUMNS), 1 << 30
+            )
+        )
+        if not blocks:
+            return np.empty((0, len(COLUMNS) + 1))
+        times = np.concatenate([t for t, _ in blocks])
+        values = np.vstack([v for _, v in blocks])
+        return np.column_stack([times.astype(np.float64), values])
+    start = "CAST(ROUND((julianday(start) - 2440587.5) * 86400000) AS INTEGER)"
     columns = ", ".join(quote(column) for _, column, _ in COLUMNS)
-    sql = (
-        f"SELECT {start}, {columns} FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote('series_id')} = %s AND start >= %s AND start < %s ORDER BY start"
-    )
     with connection.cursor() as cursor:
         cursor.execute(
-            sql,
+            f"SELECT {start}, {columns} FROM {table} {where}",
             [
                 series_id,
                 connection.ops.adapt_datetimefield_value(to_datetime(start_ms)),
@@ -304,70 +331,40 @@ def _buckets(starts: np.ndarray, values: np.ndarray) -> list[dict]:
         electrolyte = total("electrolyte_sum") / electrolyte_count
         pump_count = total("pump_count")
         pump = total("pump_sum") / pump_count
-    pv_count = total("pv_count").astype(np.int64).tolist()
-    storage_count = total("storage_count").astype(np.int64).tolist()
-    inverter_count = total("inverter_count").astype(np.int64).tolist()
-    rounded = {
-        name: np.rint(array).astype(np.int64).tolist()
-        for name, array in (
-            ("pv", pv_in),
-            ("household", household),
-            ("out", storage_out),
-            ("in", storage_in),
-        )
-    }
-    floats = {
-        name: np.where(np.isfinite(array), array, np.nan).tolist()
-        for name, array in (
-            ("activity", pv_activity),
-            ("max", column("electrolyte_max")),
-            ("own", own),
-            ("electrolyte", electrolyte),
-            ("pump", pump),
-            ("dc_capacity", dc_capacity),
-            ("ac_capacity", ac_capacity),
-            ("dc_efficiency", dc_efficiency),
-            ("ac_efficiency", ac_efficiency),
-            ("self", self_sufficiency),
-        )
-    }
-    floats = {name: [None if x != x else x for x in values] for name, values in floats.items()}
-    electrolyte_count = electrolyte_count.astype(np.int64).tolist()
-    pump_count = pump_count.astype(np.int64).tolist()
-    result = []
-    for i, start in enumerate((starts // 1000).tolist()):
-        result.append(
-            {
-                "timespan_start": start,
-                "pv-total": rounded["pv"][i],
-                "pv-activity": floats["activity"][i],
-                "consumption-total": rounded["household"][i],
-                "storage-total-released": rounded["out"][i],
-                "storage-total-stored": rounded["in"][i],
-                "max-temperature": floats["max"][i],
-                "own-consumption": {"nSamples": pv_count[i], "value": floats["own"][i]},
-                "electrolyte-temp": {
-                    "nSamples": electrolyte_count[i],
-                    "value": floats["electrolyte"][i],
-                },
-                "pump-temp": {"nSamples": pump_count[i], "value": floats["pump"][i]},
-                "dc-capacity": {"nSamples": storage_count[i], "value": floats["dc_capacity"][i]},
-                "ac-capacity": {
-                    "nSamples": inverter_count[i],
-                    "value": floats["ac_capacity"][i],
-                },
-                "dc-efficiency": {
-                    "nSamples": storage_count[i],
-                    "value": floats["dc_efficiency"][i],
-                },
-                "ac-efficiency": {
-                    "nSamples": inverter_count[i],
-                    "value": floats["ac_efficiency"][i],
-                },
-                "self-sufficiency": {
-                    "totalWeight": rounded["household"][i],
-                    "value": floats["self"][i],
-                },
-            }
-        )
+
+    def integers(array: np.ndarray) -> list[int]:
+        return np.rint(array).astype(np.int64).tolist()
+
+    def reals(array: np.ndarray) -> list[float]:
+        # NaN (nothing to divide by) is written as null by the JSON renderer (orjson).
+        return np.where(np.isfinite(array), array, np.nan).tolist()
+
+    def averaged(counts: np.ndarray, values: np.ndarray) -> list[dict]:
+        return [
+            {"nSamples": n, "value": v}
+            for n, v in zip(integers(counts), reals(values), strict=True)
+        ]
+
+    consumption = integers(household)
+    columns = (
+        (starts // 1000).tolist(),
+        integers(pv_in),
+        reals(pv_activity),
+        consumption,
+        integers(storage_out),
+        integers(storage_in),
+        reals(column("electrolyte_max")),
+        averaged(total("pv_count"), own),
+        averaged(electrolyte_count, electrolyte),
+        averaged(pump_count, pump),
+        averaged(total("storage_count"), dc_capacity),
+        averaged(total("inverter_count"), ac_capacity),
+        averaged(total("storage_count"), dc_efficiency),
+        averaged(total("inverter_count"), ac_efficiency),
+        [
+            {"totalWeight": w, "value": v}
+            for w, v in zip(consumption, reals(self_sufficiency), strict=True)
+        ],
+    )
+    result = [dict(zip(BUCKET_KEYS, row, strict=True)) for row in zip(*columns, strict=True)]
     return result

@@ -16,7 +16,6 @@ every sample, each named by its place in the body.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -70,27 +69,59 @@ class Problems:
         return self.messages
 
 
+_NUMBERS = (int, float)  # exact types: a bool is not a number here
+_INFINITY = float("inf")
+#: Beyond this an integer would not survive the float it is stored as.
+_LARGEST = 1e300
+
+
 def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return type(value) in _NUMBERS
+
+
+def _value_problem(spec: catalogue.Field, value) -> str | None:
+    """Why ``value`` cannot be stored in ``spec``'s field, or None."""
+    kind = type(value)
+    if kind is float:
+        if value != value or value == _INFINITY or value == -_INFINITY:
+            return "must be a finite number."
+    elif kind is not int or not -_LARGEST < value < _LARGEST:
+        return "must be a finite number."
+    if spec.integer and not float(value).is_integer():
+        return "must be an integer code."
+    if (spec.minimum is not None and value < spec.minimum) or (
+        spec.maximum is not None and value > spec.maximum
+    ):
+        return f"{value} is outside {spec.minimum} to {spec.maximum}."
+    return None
+
+
+# Fields whose values need more than a type check (an integer code, bounds).
+_CHECKED = {
+    spec.name
+    for spec in catalogue.FIELDS
+    if spec.integer or spec.minimum is not None or spec.maximum is not None
+}
 
 
 def check_samples(
     body,
     *,
-    component_ids: set[int],
+    component_ids: set[int] | None,
     earliest_ms: int,
     latest_ms: int,
     max_samples: int,
 ) -> tuple[CheckedBody | None, list[str]]:
     """The body's samples grouped by series, or ``(None, problems)``.
 
-    ``component_ids``: the product's components; ``earliest_ms``/``latest_ms``: the accepted
-    range of sample times (the retention horizon, now plus the future margin)."""
+    ``component_ids``: the product's components (None: the product has none);
+    ``earliest_ms``/``latest_ms``: the accepted range of sample times (the retention horizon,
+    now plus the future margin)."""
     problems = Problems()
     if isinstance(body, dict):
-        items, names = [body], ["sample"]
+        items, many = [body], False
     elif isinstance(body, list):
-        items, names = body, [f"samples[{i}]" for i in range(len(body))]
+        items, many = body, True
         if not items:
             return None, ["The body is an empty list: send at least one sample."]
         if len(items) > max_samples:
@@ -98,23 +129,28 @@ def check_samples(
     else:
         return None, ["The body must be a sample object or a list of samples."]
 
-    by_series: dict[int | None, list[tuple[int, int, dict]]] = defaultdict(list)
-    newest_errors: tuple[int, int, list[str]] | None = None
+    width = len(catalogue.FIELDS)
+    nan = float("nan")
     index_of = catalogue.INDEX
     specs = catalogue.BY_NAME
-    for position, (sample, name) in enumerate(zip(items, names, strict=True)):
-        if not isinstance(sample, dict):
+    checked_fields = _CHECKED
+    numbers = _NUMBERS
+    by_series: dict[int | None, tuple[list[int], list[list[float]]]] = defaultdict(lambda: ([], []))
+    newest_errors: tuple[int, int, list[str]] | None = None
+    for position, sample in enumerate(items):
+        name = f"samples[{position}]" if many else "sample"
+        if type(sample) is not dict:
             problems.add(f"{name}: must be an object with time and data.")
             continue
-        unknown = sample.keys() - SAMPLE_KEYS
-        if unknown:
+        if len(sample) > 2 and not sample.keys() <= SAMPLE_KEYS:
+            unknown = sample.keys() - SAMPLE_KEYS
             problems.add(
                 f"{name}: unknown keys {', '.join(sorted(map(str, unknown)))} "
                 "(a sample has time, data, componentId and errors)."
             )
         time = sample.get("time")
         time_ms = None
-        if not _is_number(time) or not math.isfinite(time):
+        if type(time) not in numbers or time != time or time in (_INFINITY, -_INFINITY):
             problems.add(f"{name}.time: must be a number of seconds since 1970-01-01T00:00:00Z.")
         else:
             time_ms = round(time * 1000)
@@ -123,25 +159,25 @@ def check_samples(
                     f"{name}.time: {time} is too far in the future (more than the accepted "
                     f"margin after the server's clock)."
                 )
+                time_ms = None
             elif time_ms < earliest_ms:
                 problems.add(
                     f"{name}.time: {time} is before the oldest time raw data is kept for."
                     if earliest_ms > 0
                     else f"{name}.time: must not be before 1970-01-01T00:00:00Z."
                 )
+                time_ms = None
         component_id = sample.get("componentId")
         if component_id is not None and (
-            not isinstance(component_id, int)
-            or isinstance(component_id, bool)
-            or component_id not in component_ids
+            type(component_id) is not int or component_id not in (component_ids or ())
         ):
             problems.add(f"{name}.componentId: no component {component_id!r} in this product.")
         errors = sample.get("errors")
         if errors is not None and (
-            not isinstance(errors, list)
+            type(errors) is not list
             or len(errors) > MAX_ERROR_CODES
             or not all(
-                isinstance(code, str) and 0 < len(code) <= MAX_ERROR_CODE_LENGTH for code in errors
+                type(code) is str and 0 < len(code) <= MAX_ERROR_CODE_LENGTH for code in errors
             )
         ):
             problems.add(
@@ -150,63 +186,64 @@ def check_samples(
             )
             errors = None
         data = sample.get("data")
-        row: dict[int, float] = {}
-        if not isinstance(data, dict):
+        row = [nan] * width
+        filled = False
+        if type(data) is not dict:
             problems.add(f"{name}.data: must be an object of field names and values.")
         else:
             for key, value in data.items():
-                spec = specs.get(key)
-                if spec is None:
+                index = index_of.get(key)
+                if index is None:
                     problems.add(f"{name}.data: unknown field {key!r}.")
                     continue
                 if value is None:
                     continue  # no value for this field in this sample
-                if not _is_number(value) or not math.isfinite(value):
-                    problems.add(f"{name}.data.{key}: must be a finite number.")
-                    continue
-                if spec.integer and not float(value).is_integer():
-                    problems.add(f"{name}.data.{key}: must be an integer code.")
-                    continue
-                if (spec.minimum is not None and value < spec.minimum) or (
-                    spec.maximum is not None and value > spec.maximum
+                kind = type(value)
+                if key in checked_fields or not (
+                    (kind is float and value - value == 0.0)
+                    or (kind is int and -_LARGEST < value < _LARGEST)
                 ):
-                    problems.add(
-                        f"{name}.data.{key}: {value} is outside {spec.minimum} to {spec.maximum}."
-                    )
-                    continue
-                row[index_of[key]] = float(value)
+                    problem = _value_problem(specs[key], value)
+                    if problem is not None:
+                        problems.add(f"{name}.data.{key}: {problem}")
+                        continue
+                row[index] = float(value)
+                filled = True
         if time_ms is None or problems:
             continue
         if errors is not None and (newest_errors is None or time_ms >= newest_errors[0]):
             newest_errors = (time_ms, position, errors)
-        by_series[component_id].append((time_ms, position, row))
+        if filled:
+            times, rows = by_series[component_id]
+            times.append(time_ms)
+            rows.append(row)
     if problems:
         return None, problems.report()
     checked = CheckedBody(samples=len(items))
     checked.errors = newest_errors[2] if newest_errors is not None else None
-    width = len(catalogue.FIELDS)
-    for component_id, rows in by_series.items():
-        rows = [entry for entry in rows if entry[2]]
-        if not rows:
-            continue
-        rows.sort(key=lambda entry: (entry[0], entry[1]))
-        times: list[int] = []
-        matrix: list[list[float]] = []
-        nan = math.nan
-        for time_ms, _, values in rows:
-            if times and times[-1] == time_ms:
-                target = matrix[-1]  # the same time again: later values win
-            else:
-                times.append(time_ms)
-                target = [nan] * width
-                matrix.append(target)
-            for index, value in values.items():
-                target[index] = value
-        checked.batches.append(
-            SeriesBatch(
-                component_id=component_id,
-                times=np.asarray(times, dtype=np.int64),
-                values=np.asarray(matrix, dtype=np.float64),
-            )
-        )
+    for component_id, (times, rows) in by_series.items():
+        checked.batches.append(_series_batch(component_id, times, rows))
     return checked, []
+
+
+def _series_batch(component_id, times: list[int], rows: list[list[float]]) -> SeriesBatch:
+    """The samples of one series sorted by time; samples of the same time merged, the later in
+    the body winning field by field."""
+    stamps = np.asarray(times, dtype=np.int64)
+    values = np.asarray(rows, dtype=np.float64)
+    if len(stamps) > 1 and not bool(np.all(stamps[1:] > stamps[:-1])):
+        order = np.argsort(stamps, kind="stable")
+        stamps, values = stamps[order], values[order]
+        repeated = np.flatnonzero(stamps[1:] == stamps[:-1])
+        if len(repeated):
+            keep = np.ones(len(stamps), dtype=bool)
+            for later in (repeated + 1).tolist():
+                # Fold the earlier sample into the later one where the later has no value.
+                earlier = later - 1
+                while not keep[earlier]:
+                    earlier -= 1
+                missing = np.isnan(values[later])
+                values[later, missing] = values[earlier, missing]
+                keep[earlier] = False
+            stamps, values = stamps[keep], values[keep]
+    return SeriesBatch(component_id=component_id, times=stamps, values=values)

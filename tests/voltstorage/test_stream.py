@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
