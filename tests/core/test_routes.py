@@ -16,13 +16,18 @@ SAMPLE = "7"
 
 
 def named_routes(resolver=None, namespace: str = ""):
-    """``(name, kwarg names)`` of every named route, namespaces included."""
+    """``(name, kwarg names)`` of every named API route, namespaces included; pages for people
+    (``html_errors``) are not API routes, and redirect to their slash as the site's do."""
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             yield from named_routes(pattern, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
+        elif (
+            isinstance(pattern, URLPattern)
+            and pattern.name
+            and not getattr(pattern.callback, "html_errors", False)
+        ):
             matcher = pattern.pattern
             names = list(getattr(matcher, "converters", {}) or matcher.regex.groupindex)
             yield namespace + pattern.name, names

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from core import services, tokens
 from core.authentication import JWTAuthentication, QueryTokenJWTAuthentication
 from core.consumers import PlatformStreamConsumer
+from core.exceptions import error_format_for, register_error_format, unregister_error_format
 from core.views import AccessTokenObtainView, TokenObtainPairView, TokenRefreshView
 from core.websocket_auth import WebSocketAuthMiddlewareStack
 from tests.factories import UserFactory
@@ -95,7 +96,20 @@ urlpatterns = [
     path("", include("core.urls")),
 ]
 
+VOLTSTORAGE_PREFIX = "/voltstorage/"
+
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+
+@pytest.fixture(autouse=True)
+def _drf_error_shape_under_voltstorage():
+    """These views stand in for the apps' own: their errors keep DRF's shape here, also under
+    /voltstorage/ (the VoltStorage app's ``{"errors": [...]}`` is tested in tests/voltstorage)."""
+    formatter = error_format_for(VOLTSTORAGE_PREFIX)
+    unregister_error_format(VOLTSTORAGE_PREFIX)
+    yield
+    if formatter is not None:
+        register_error_format(VOLTSTORAGE_PREFIX, formatter)
 
 
 # --- Helpers ------------------------------------------------------------------------------------
