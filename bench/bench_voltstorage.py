@@ -364,28 +364,26 @@ def columns_of(names) -> list[str]:
 
 # --- (d) Ramer-Douglas-Peucker -------------------------------------------------------------
 def rdp_speed(world, start_ms: int, end_ms: int) -> list[dict]:
+    """The export's simplification alone (``exporters.rdp_blocks``: every field of a window of
+    samples at once) over the month's powers and state of charge, read beforehand."""
     from voltstorage import catalogue
-    from voltstorage.exporters import RDP_WINDOW, field_ranges, sample_blocks
+    from voltstorage.exporters import field_ranges, rdp_blocks, sample_blocks
     from voltstorage.models import Series
-    from voltstorage.simplify import rdp_keep
 
     series = Series.objects.get(product=world["month"], component__isnull=True)
     names = ("pvPower", "householdPower", "gridPower", "inverterPower", "stateOfCharge")
     fields = [catalogue.BY_NAME[name] for name in names]
     blocks = list(sample_blocks(series.pk, fields, start_ms, end_ms))
-    times = np.concatenate([t for t, _ in blocks])
-    values = np.vstack([v for _, v in blocks])
+    points = sum(values.size for _, values in blocks)
     ranges = field_ranges(series.pk, fields, start_ms, end_ms)
     results = []
     for tolerance in (0.01, 0.001):
-        kept = 0
         began = time.perf_counter()
-        for first in range(0, len(times), RDP_WINDOW):
-            t = times[first : first + RDP_WINDOW]
-            for column, epsilon in enumerate((ranges * tolerance).tolist()):
-                kept += int(rdp_keep(t, values[first : first + RDP_WINDOW, column], epsilon).sum())
+        kept = sum(
+            int((~np.isnan(values)).sum())
+            for _, values in rdp_blocks(iter(blocks), ranges * tolerance)
+        )
         elapsed = time.perf_counter() - began
-        points = values.size
         results.append(
             {"tolerance": tolerance, "points_s": points / elapsed, "kept": kept / points}
         )

@@ -41,7 +41,7 @@ from voltstorage import catalogue
 from voltstorage.binary import float_blocks
 from voltstorage.models import QuarterRollup, Sample
 from voltstorage.rollups import QUARTER_MS, to_datetime
-from voltstorage.simplify import LTTBChooser, rdp_keep
+from voltstorage.simplify import LTTBChooser, rdp_keep_series
 
 BLOCK_ROWS = 8192
 RDP_WINDOW = 8192
@@ -140,13 +140,30 @@ def rdp_blocks(blocks, epsilons: np.ndarray):
     size = 0
 
     def window(times, values):
-        out = values.copy()
+        # Every field's samples of the window end to end, simplified together.
+        parts, firsts, lasts, kept_eps = [], [], [], []
+        offset = 0
         for column, epsilon in enumerate(epsilons.tolist()):
             present = np.flatnonzero(~np.isnan(values[:, column]))
-            if len(present) < 3:
-                continue
-            keep = rdp_keep(times[present], values[present, column], epsilon)
-            out[present[~keep], column] = np.nan
+            parts.append((column, present))
+            if len(present) >= 3:
+                firsts.append(offset)
+                lasts.append(offset + len(present) - 1)
+                kept_eps.append(epsilon)
+            offset += len(present)
+        if not firsts:
+            return times, values
+        rows = np.concatenate([present for _, present in parts])
+        columns = np.concatenate([np.full(len(present), c) for c, present in parts])
+        keep = rdp_keep_series(
+            times[rows],
+            values[rows, columns],
+            np.array(firsts),
+            np.array(lasts),
+            np.array(kept_eps),
+        )
+        out = values.copy()
+        out[rows[~keep], columns[~keep]] = np.nan
         return times, out
 
     for times, values in blocks:

@@ -1,13 +1,14 @@
 """Line simplification for the export, with NumPy: Ramer-Douglas-Peucker and
 Largest-Triangle-Three-Buckets.
 
-- :func:`rdp_keep` (``tolerance``): the points of a series that Ramer-Douglas-Peucker keeps
+- :func:`rdp_keep` (``tolerance``; :func:`rdp_keep_series` for several series at once): the
+  points of a series that Ramer-Douglas-Peucker keeps
   when no dropped point may lie farther than ``epsilon`` (in the value's unit) from the line
   between the kept points around it. The distance is vertical (in value, at the point's time):
   time and value have no common scale for a perpendicular one. All segments of one level of
   the recursion are split at once with array operations, so the work is a few passes over the
   points per level, not a Python loop per point.
-- :func:`lttb_select` (``maxPoints``): one point per bucket chosen by Largest-Triangle-Three-
+- :class:`LTTBChooser` (``maxPoints``): one point per bucket chosen by Largest-Triangle-Three-
   Buckets: the point forming the largest triangle with the point chosen in the previous bucket
   and the mean of the next one. The export's buckets are of equal time, their means computed in
   a first pass (``voltstorage.exporters``), so that the choice streams.
@@ -21,41 +22,74 @@ import numpy as np
 def rdp_keep(t: np.ndarray, v: np.ndarray, epsilon: float) -> np.ndarray:
     """A mask of the points Ramer-Douglas-Peucker keeps (the first and last always)."""
     n = len(t)
-    keep = np.zeros(n, dtype=bool)
-    if n == 0:
-        return keep
-    keep[0] = keep[-1] = True
     if n < 3:
-        return keep
+        return np.ones(n, dtype=bool)
+    return rdp_keep_series(
+        t, v, np.array([0]), np.array([n - 1]), np.array([epsilon], dtype=np.float64)
+    )
+
+
+def rdp_keep_series(
+    t: np.ndarray, v: np.ndarray, firsts: np.ndarray, lasts: np.ndarray, epsilons: np.ndarray
+) -> np.ndarray:
+    """Ramer-Douglas-Peucker over several series laid end to end in ``t`` and ``v``: series
+    ``i`` runs from ``firsts[i]`` to ``lasts[i]`` (inclusive) with its own ``epsilons[i]``.
+    Every level of every series' recursion is done in the same array operations, so that a
+    few fields of a window cost about what one does. Returns the mask of the kept points (the
+    ends of each series always; points outside every series too)."""
+    keep = np.ones(len(t), dtype=bool)
+    inside = np.zeros(len(t) + 1, dtype=np.int64)
+    np.add.at(inside, firsts + 1, 1)
+    np.add.at(inside, lasts, -1)
+    keep[np.cumsum(inside[:-1]) > 0] = False  # the interiors, until chosen
     t = t.astype(np.float64)
-    starts = np.array([0], dtype=np.int64)
-    ends = np.array([n - 1], dtype=np.int64)
+    starts = np.asarray(firsts, dtype=np.int64)
+    ends = np.asarray(lasts, dtype=np.int64)
+    epsilons = np.asarray(epsilons, dtype=np.float64)
     while len(starts):
         lengths = ends - starts - 1
         active = lengths > 0
-        starts, ends, lengths = starts[active], ends[active], lengths[active]
+        if not active.all():
+            starts, ends, lengths, epsilons = (
+                starts[active],
+                ends[active],
+                lengths[active],
+                epsilons[active],
+            )
         if not len(starts):
             break
         # Every interior point of every segment, with its segment's number.
         segment = np.repeat(np.arange(len(starts)), lengths)
         first_of = np.cumsum(lengths) - lengths
-        index = starts[segment] + 1 + (np.arange(len(segment)) - first_of[segment])
-        t0, t1 = t[starts], t[ends]
-        v0, v1 = v[starts], v[ends]
-        slope = (v1 - v0) / (t1 - t0)
-        distance = np.abs(v[index] - (v0[segment] + slope[segment] * (t[index] - t0[segment])))
+        index = np.arange(len(segment))
+        index += (starts + 1 - first_of)[segment]
+        t0 = t[starts]
+        v0 = v[starts]
+        slope = (v[ends] - v0) / (t[ends] - t0)
+        # |v - (v0 + slope * (t - t0))|, in place on one buffer.
+        distance = t[index]
+        distance -= t0[segment]
+        distance *= slope[segment]
+        distance += v0[segment]
+        np.subtract(v[index], distance, out=distance)
+        np.abs(distance, out=distance)
         largest = np.maximum.reduceat(distance, first_of)
-        split = largest > epsilon
+        split = largest > epsilons
         if not split.any():
             break
         # The first point of each splitting segment at its largest distance.
-        at_largest = np.flatnonzero((distance == largest[segment]) & split[segment])
-        firsts = at_largest[np.r_[True, segment[at_largest][1:] != segment[at_largest][:-1]]]
-        middle = index[firsts]
-        chosen = segment[firsts]
+        at_largest = np.flatnonzero(distance == largest[segment])
+        owner = segment[at_largest]
+        first = np.empty(len(owner), dtype=bool)
+        first[0] = True
+        np.not_equal(owner[1:], owner[:-1], out=first[1:])
+        first &= split[owner]
+        middle = index[at_largest[first]]
+        chosen = owner[first]
         keep[middle] = True
         starts = np.concatenate([starts[chosen], middle])
         ends = np.concatenate([middle, ends[chosen]])
+        epsilons = np.concatenate([epsilons[chosen], epsilons[chosen]])
     return keep
 
 

@@ -7,11 +7,20 @@ import time
 
 import pytest
 
+from core.exceptions import register_error_format
 from tests.voltstorage.factories import ProductFactory
 from voltstorage import partitions
+from voltstorage.errors import PREFIX, voltstorage_errors
 
 #: A fixed instant for sample times: 2024-03-25T12:00:00Z.
 T0 = 1_711_368_000
+
+
+@pytest.fixture(autouse=True)
+def _voltstorage_error_shape():
+    """The app registers its error shape once, when it is ready; a core test that stands in for
+    it registers and then removes a shape under the same prefix."""
+    register_error_format(PREFIX, voltstorage_errors)
 
 
 @pytest.fixture(autouse=True)

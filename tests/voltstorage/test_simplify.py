@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voltstorage.simplify import LTTBChooser, rdp_keep
+from voltstorage.simplify import LTTBChooser, rdp_keep, rdp_keep_series
 
 
 def rdp_reference(t, v, epsilon) -> set[int]:
@@ -107,3 +107,20 @@ def test_lttb_chooses_what_the_sequential_algorithm_chooses(pieces):
     for part in np.array_split(np.arange(len(t)), pieces):
         chooser.feed(t[part], v[part], buckets[part])
     assert chooser.finish() == lttb_reference(t, v, bucket_of, count)
+
+
+def test_several_series_at_once_keep_what_each_keeps_alone():
+    rng = np.random.default_rng(5)
+    lengths = [1, 2, 50, 400, 3]
+    series = [
+        (np.cumsum(rng.integers(1, 100, n)), np.cumsum(rng.normal(size=n)), eps)
+        for n, eps in zip(lengths, [0.1, 0.5, 1.0, 0.2, 3.0], strict=True)
+    ]
+    t = np.concatenate([s[0] for s in series])
+    v = np.concatenate([s[1] for s in series])
+    offsets = np.cumsum([0, *lengths])
+    together = rdp_keep_series(
+        t, v, offsets[:-1], offsets[1:] - 1, np.array([s[2] for s in series])
+    )
+    alone = np.concatenate([rdp_keep(*s) for s in series])
+    assert together.tolist() == alone.tolist()

@@ -184,3 +184,48 @@ async def test_a_failing_channel_layer_never_fails_the_ingestion(settings, caplo
     assert any(
         "the write it announces is stored" in record.getMessage() for record in caplog.records
     )
+
+
+async def test_many_subscribers_share_one_relay_and_each_gets_every_frame():
+    from voltstorage import consumers
+
+    user, product = await member_product()
+    token = await voltstorage_token(user)
+    path = f"/voltstorage/rest/products/{product.pk}/stream?token={token}"
+    streams = [await open_stream(path) for _ in range(3)]
+    for stream in streams:
+        await stream.receive_json_from(timeout=5)
+    relays = consumers._relays().by_product
+    assert len(relays[product.pk].sockets) == 3  # one member of the group for all three
+
+    await ingest(user, product, {"time": T0, "data": {"pvPower": 1}})
+    for stream in streams:
+        assert (await stream.receive_json_from(timeout=5))["data"] == {"pvPower": 1}
+
+    await streams[0].disconnect()
+    await ingest(user, product, {"time": T0 + 1, "data": {"pvPower": 2}})
+    for stream in streams[1:]:
+        assert (await stream.receive_json_from(timeout=5))["data"] == {"pvPower": 2}
+    for stream in streams[1:]:
+        await stream.disconnect()
+    assert product.pk not in relays  # the last one out ends the relay
+
+    again = await open_stream(path)
+    await again.receive_json_from(timeout=5)
+    await ingest(user, product, {"time": T0 + 2, "data": {"pvPower": 3}})
+    assert (await again.receive_json_from(timeout=5))["data"] == {"pvPower": 3}
+    await again.disconnect()
+
+
+async def test_a_subscriber_that_falls_behind_loses_its_oldest_frames_counted():
+    from core.broadcast import counters
+    from voltstorage.consumers import ProductStreamConsumer
+
+    socket = ProductStreamConsumer()
+    socket.stream_product = 1
+    socket.capacity = 3
+    counters.reset()
+    for number in range(5):
+        socket.deliver(f'{{"n": {number}}}')
+    assert list(socket.outbox) == ['{"n": 2}', '{"n": 3}', '{"n": 4}']
+    assert counters.snapshot()["dropped"] == 2
