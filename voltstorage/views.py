@@ -394,7 +394,18 @@ class StatisticsView(VoltStorageViewMixin, APIView):
                 description="The span of each bucket (default `day`).",
             ),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: {
+                "type": "array",
+                "description": "One object per bucket with samples, in time order: "
+                "`timespan_start` (unix seconds) and the keys of the table above.",
+                "items": {
+                    "type": "object",
+                    "properties": {"timespan_start": {"type": "integer"}},
+                    "required": ["timespan_start"],
+                },
+            }
+        },
     )
     def get(self, request, **kwargs):
         product = product_for(request, product_id_of(request, kwargs))

@@ -1,6 +1,6 @@
-"""Input the fuzzer found the VoltStorage API answering badly: a NUL character in the free
-text of the product list (a 500 on PostgreSQL, which refuses NUL in text), and the export's
-404 missing from the OpenAPI document."""
+"""What the fuzzer found the VoltStorage API answering badly: a NUL character in the free
+text of the product list (a 500 on PostgreSQL, which refuses NUL in text), the export's 404
+missing from the OpenAPI document, and the statistics declared as an object."""
 
 from __future__ import annotations
 
@@ -24,3 +24,21 @@ def test_the_export_declares_the_404_of_a_product_it_cannot_show(client, name):
 
     body = responses["404"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/VoltStorageErrors"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/voltstorage/rest/products/{product_id}/statistics/", "/voltstorage/rest/data/statistics/"],
+)
+def test_statistics_are_declared_as_the_list_of_buckets_they_are(
+    client, client_for, member, product, path
+):
+    schema = client.get("/api/schema/?format=json").json()
+
+    declared = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    answer = client_for(member).get(f"/voltstorage/rest/products/{product.pk}/statistics/")
+
+    assert answer.status_code == 200
+    assert answer.json() == []
+    assert declared["schema"]["type"] == "array"
+    assert declared["schema"]["items"]["required"] == ["timespan_start"]
