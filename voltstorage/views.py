@@ -348,6 +348,7 @@ class LatestDataView(VoltStorageViewMixin, APIView):
         summary="Returns the latest value of all data fields of a product",
         description="The newest value of each field of the product's own series (its "
         "components' are not included).",
+        parameters=[INCLUDE_TIME],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, **kwargs):
@@ -356,6 +357,11 @@ class LatestDataView(VoltStorageViewMixin, APIView):
         series = series_of(product.pk)
         message = latest_message(series.latest if series else {})
         return Response(message if include_time else message["data"])
+
+
+@extend_schema(parameters=[PRODUCT_ID_QUERY])
+class LatestDataQueryView(LatestDataView):
+    """``data/latest?productId=``: the same as under the product."""
 
 
 def _timestamp_param(params, name: str) -> int | None:
@@ -375,11 +381,64 @@ def _timestamp_param(params, name: str) -> int | None:
     return round(value * 1000)
 
 
+# One class, one instance per key (a serializer field is bound to one parent).
+_Averaged = type(
+    inline_serializer(
+        "VoltStorageAveraged",
+        {
+            "nSamples": serializers.IntegerField(),
+            "value": serializers.FloatField(allow_null=True),
+        },
+    )
+)
+
+
+STATISTICS = inline_serializer(
+    "VoltStorageStatistic",
+    {
+        "timespan_start": serializers.IntegerField(help_text="Start of the bucket, unix s."),
+        "pv-total": serializers.IntegerField(help_text="Ws"),
+        "pv-activity": serializers.FloatField(allow_null=True),
+        "consumption-total": serializers.IntegerField(help_text="Ws"),
+        "storage-total-released": serializers.IntegerField(help_text="Ws"),
+        "storage-total-stored": serializers.IntegerField(help_text="Ws"),
+        "max-temperature": serializers.FloatField(allow_null=True, help_text="°C"),
+        **{
+            key: _Averaged()
+            for key in (
+                "own-consumption",
+                "electrolyte-temp",
+                "pump-temp",
+                "dc-capacity",
+                "ac-capacity",
+                "dc-efficiency",
+                "ac-efficiency",
+            )
+        },
+        "self-sufficiency": inline_serializer(
+            "VoltStorageWeighted",
+            {
+                "totalWeight": serializers.IntegerField(),
+                "value": serializers.FloatField(allow_null=True),
+            },
+        ),
+    },
+    many=True,
+)
+
+
 class StatisticsView(VoltStorageViewMixin, APIView):
     @extend_schema(
         tags=["voltstorage"],
         summary="Provides aggregated statistical data for a product",
         description=statistics.__doc__,
+        responses={
+            200: OpenApiResponse(
+                STATISTICS,
+                description="One object per bucket with samples, in time order: "
+                "`timespan_start` (unix seconds) and the keys of the table above.",
+            )
+        },
         parameters=[
             OpenApiParameter("tstart", int, description="Start of the range (unix seconds)."),
             OpenApiParameter(
@@ -394,18 +453,6 @@ class StatisticsView(VoltStorageViewMixin, APIView):
                 description="The span of each bucket (default `day`).",
             ),
         ],
-        responses={
-            200: {
-                "type": "array",
-                "description": "One object per bucket with samples, in time order: "
-                "`timespan_start` (unix seconds) and the keys of the table above.",
-                "items": {
-                    "type": "object",
-                    "properties": {"timespan_start": {"type": "integer"}},
-                    "required": ["timespan_start"],
-                },
-            }
-        },
     )
     def get(self, request, **kwargs):
         product = product_for(request, product_id_of(request, kwargs))
@@ -450,6 +497,11 @@ class StatisticsView(VoltStorageViewMixin, APIView):
         )
         # Already JSON: a year of hourly buckets is some 9,000 objects.
         return HttpResponse(body, content_type="application/json")
+
+
+@extend_schema(parameters=[PRODUCT_ID_QUERY])
+class StatisticsQueryView(StatisticsView):
+    """``data/statistics?productId=``: the same as under the product."""
 
 
 EXPORT_PARAMETERS = [

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from voltstorage.statistics import BUCKET_KEYS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -41,4 +43,6 @@ def test_statistics_are_declared_as_the_list_of_buckets_they_are(
     assert answer.status_code == 200
     assert answer.json() == []
     assert declared["schema"]["type"] == "array"
-    assert declared["schema"]["items"]["required"] == ["timespan_start"]
+    item = declared["schema"]["items"]["$ref"].rsplit("/", 1)[-1]
+    bucket = schema["components"]["schemas"][item]
+    assert set(bucket["required"]) == set(bucket["properties"]) == set(BUCKET_KEYS)
