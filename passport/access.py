@@ -7,7 +7,8 @@ of its class (both, when they hold both); anyone else sees point 1. Members of t
 create and update, owners delete; a grant never allows writing.
 
 The points of a whole page of passports come in at most two queries, whatever its length: the
-user's memberships (read once per request) and their grants on the page's passports.
+user's memberships (read once per request, or with the passports' rows) and their grants on
+the page's passports.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ def _user_id(request) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
+def reader_is_member(request, passport) -> bool:
+    """Whether the request's user is a member of the passport's organization: as read with
+    the row when the view asked for it (``reader_is_member``, see ``passport.views.base``),
+    else from the user's memberships (one query per request)."""
+    known = getattr(passport, "reader_is_member", None)
+    if known is not None:
+        return known
+    return passport.organization_id in organization_roles(request)
+
+
 def points_by_passport(request, passports: Iterable) -> dict[int, frozenset[int]]:
     """``{passport pk: points}`` for the request's reader."""
     passports = list(passports)
@@ -49,11 +60,10 @@ def points_by_passport(request, passports: Iterable) -> dict[int, frozenset[int]
     user_id = _user_id(request)
     if user_id is None:
         return {passport.pk: PUBLIC for passport in passports}
-    roles = organization_roles(request)
     points = {}
     others = []
     for passport in passports:
-        if passport.organization_id in roles:
+        if reader_is_member(request, passport):
             points[passport.pk] = ALL_POINTS
         else:
             points[passport.pk] = PUBLIC

@@ -2,8 +2,9 @@
 
 A passport is one JSON document (the BatteryPass of the API), plus the columns that lists
 filter on and constraints need: its ``batteryIDDMCCode`` (unique), organization, category,
-place of manufacture, version and Annex XIII completeness. Those columns are written from the
-document on every save (``passport.services``), never on their own.
+place of manufacture, version and Annex XIII completeness, and the answers most readers get,
+ready (``passport.representations``). Those columns are written from the document on every
+save (``passport.services``), never on their own.
 
 Every save keeps a version (django-simple-history): who, when, the document as it then was and
 what changed (``changes``, JSON paths with old and new values). Versions are numbered per
@@ -103,10 +104,33 @@ class Passport(OrganizationOwnedModel):
         related_name="+",
         help_text="Who created the passport.",
     )
+    public_json = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The passport as the API answers it to anyone (point 1 of Annex XIII), as "
+        "JSON, written with the document (passport.representations).",
+    )
+    full_json = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The passport as the API answers it to readers who see every point (its "
+        "organization, staff), as JSON, written with the document.",
+    )
+    rendered_with = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The rules the two answers were written with (passport.representations."
+        "STAMP): answers written with other rules are not used.",
+    )
 
     history = HistoricalRecords(
         bases=[PassportVersionFields],
-        excluded_fields=["updated_at"],
+        # The stored answers are made from the document, which every version keeps.
+        excluded_fields=["updated_at", "public_json", "full_json", "rendered_with"],
         # Versions are found by passport (id), by batteryIDDMCCode once deleted, and by
         # organization when one is deleted; the passports' list filters need no index there.
         no_db_index=["battery_category", "complete", "created_at", "created_by"],

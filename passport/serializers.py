@@ -26,6 +26,7 @@ from core.models import User
 from passport.classes import ALL_POINTS, TREE, AccessClass, trim
 from passport.definitions import ELECTROCHEMICAL, ELECTROCHEMICAL_ALIAS, ID_FIELD
 from passport.models import PassportGrant, today_utc
+from passport.representations import passport_view
 from passport.schema import document_errors
 
 NOT_AN_OBJECT = "Expected a JSON object."
@@ -198,11 +199,12 @@ def section_for_write(
 def passport_data(passport, points: frozenset[int]) -> dict:
     """A passport (or a version of one: anything with ``battery_id``, ``document`` and
     ``organization_id``) as the API answers it to a reader who sees ``points``."""
-    data = trim({ID_FIELD: passport.battery_id, **passport.document}, points)
-    if ELECTROCHEMICAL in data:
-        data[ELECTROCHEMICAL_ALIAS] = data[ELECTROCHEMICAL]
-    data["organization"] = passport.organization_id
-    return data
+    return passport_view(
+        battery_id=passport.battery_id,
+        document=passport.document,
+        organization_id=passport.organization_id,
+        points=points,
+    )
 
 
 def section_data(document: dict, key: str, points: frozenset[int]) -> dict:

@@ -2,9 +2,9 @@
 
 The document given to these functions is valid (``passport.serializers`` checked it) and
 holds neither ``batteryIDDMCCode`` nor ``organization``: the columns keep those. Each write
-sets the columns the lists filter on from the document, the completeness, the version number,
-and the version's author and changes (the JSON paths deepdiff finds between the old and the
-new document).
+sets the columns the lists filter on from the document, the completeness, the stored answers
+(``passport.representations``), the version number, and the version's author and changes
+(the JSON paths deepdiff finds between the old and the new document).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import APIException
 
 from core.models import User
+from passport import representations
 from passport.completeness import completeness_of
 from passport.definitions import ID_FIELD
 from passport.models import Passport, PassportGrant
@@ -71,6 +72,18 @@ def _apply(passport: Passport, document: dict) -> None:
     result = completeness_of(_whole(passport, document))
     passport.completeness = result.percentage
     passport.complete = result.complete
+    representations.render(passport)
+
+
+def passport_build(
+    *, organization_id: int, battery_id: str, document: dict, user: User | None
+) -> Passport:
+    """An unsaved passport at version 1 with every column derived from its document: what
+    :func:`passport_create` saves (with its first version), and what a bulk load inserts."""
+    passport = Passport(organization_id=organization_id, battery_id=battery_id, created_by=user)
+    _apply(passport, document)
+    passport.version = 1
+    return passport
 
 
 def passport_create(
@@ -78,9 +91,9 @@ def passport_create(
 ) -> Passport:
     """Creates a passport (version 1). A passport with the same id already stored, also by a
     concurrent request, is a 409 that names the id."""
-    passport = Passport(organization_id=organization_id, battery_id=battery_id, created_by=user)
-    _apply(passport, document)
-    passport.version = 1
+    passport = passport_build(
+        organization_id=organization_id, battery_id=battery_id, document=document, user=user
+    )
     passport._history_user = user
     passport._history_changes = document_changes({}, _whole(passport, document))
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models.fields.json import KeyTransform
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,7 +28,16 @@ from passport.serializers import (
     section_data,
     section_for_write,
 )
-from passport.views.base import NOT_YOURS, PATCH_NOTE, TRIM_NOTE, WRITE_ERRORS, PassportViewSetBase
+from passport.views.base import (
+    NOT_YOURS,
+    PATCH_NOTE,
+    TRIM_NOTE,
+    WRITE_ERRORS,
+    PassportViewSetBase,
+    answers,
+    with_reader,
+    with_stored_answers,
+)
 
 
 class PassportViewSet(PassportViewSetBase):
@@ -35,6 +45,23 @@ class PassportViewSet(PassportViewSetBase):
 
     filter_backends = [DjangoFilterBackend]
     filterset_class = PassportFilterSet
+
+    def get_queryset(self):
+        """Reads answer the stored answers (the Catena-X export reads the document)."""
+        queryset = super().get_queryset()
+        if self.action in {"list", "retrieve"} and not self._catenax():
+            return with_stored_answers(queryset, self.request)
+        return queryset
+
+    def _catenax(self) -> bool:
+        return isinstance(getattr(self.request, "accepted_renderer", None), CatenaXRenderer)
+
+    def filter_queryset(self, queryset):
+        """The list's filters apply to the list only: one passport is found by its id, whatever
+        the query string says (and without building the filter set)."""
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def dispatch(self, request, *args, **kwargs):
         if getattr(self, "action_map", {}).get(request.method.lower()) != "list":
@@ -72,10 +99,8 @@ class PassportViewSet(PassportViewSetBase):
         responses={200: {"type": "array", "items": ref("Envelope")}},
     )
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset()).order_by("id")
-        page = Page(request, queryset.only("id", "battery_id", "organization_id", "document"))
-        points = points_by_passport(request, page.items)
-        data = [passport_data(passport, points[passport.pk]) for passport in page.items]
+        page = Page(request, self.filter_queryset(self.get_queryset()).order_by("id"))
+        data = answers(request, page.items, points_by_passport(request, page.items))
         return Response([{"data": data}], headers=page.headers())
 
     @extend_schema(
@@ -170,7 +195,7 @@ class PassportViewSet(PassportViewSetBase):
     def retrieve(self, request, *args, **kwargs):
         passport = self.get_object()
         points = points_of(request, passport)
-        if isinstance(request.accepted_renderer, CatenaXRenderer):
+        if self._catenax():
             return Response(
                 catenax.catenax_export(
                     battery_id=passport.battery_id,
@@ -179,7 +204,7 @@ class PassportViewSet(PassportViewSetBase):
                     points=points,
                 )
             )
-        return Response({"data": [passport_data(passport, points)]})
+        return Response({"data": answers(request, [passport], {passport.pk: points})})
 
     @extend_schema(
         summary="Update an BattPassport",
@@ -241,9 +266,20 @@ class PassportSectionViewSet(PassportViewSetBase):
     def key(self) -> str:
         return SECTIONS[self.section][0]
 
+    def get_queryset(self):
+        """A read takes the property object alone out of the document."""
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.only("id", "battery_id", "organization_id")
+            return with_reader(queryset, self.request, section=KeyTransform(self.key, "document"))
+        return queryset
+
     def retrieve(self, request, *args, **kwargs):
         passport = self.get_object()
-        return Response(section_data(passport.document, self.key, points_of(request, passport)))
+        if passport.section is None:
+            return Response({})
+        points = points_of(request, passport)
+        return Response(section_data({self.key: passport.section}, self.key, points))
 
     def update(self, request, *args, **kwargs):
         return self._write(request, partial=False)

@@ -427,3 +427,12 @@ def test_every_method_works_with_and_without_the_trailing_slash(client_for, owne
         assert granted.status_code == 400  # no such user: the route answered
         assert client.delete(f"{base}/grants/999{suffix}").status_code == 404
         assert client.delete(base + suffix).status_code == 204
+
+
+def test_the_lists_filters_do_not_hide_a_passport_read_by_its_id(passport, client_for):
+    """``?batteryCategory=``, ``?complete=`` and the other filters select the list's passports;
+    a passport read by its id is answered whatever they say."""
+    client = client_for(None)
+    for query in ("batteryCategory=other", "complete=false", "q=nothing", "organization=999"):
+        response = client.get(f"/passport/batteryPass/{passport.battery_id}?{query}")
+        assert response.status_code == 200, query

@@ -8,9 +8,8 @@ import gc
 
 import pytest
 
-from passport import serializers
 from passport.pagination import collector_paused
-from passport.views import passports
+from passport.views import base, passports
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +19,16 @@ def test_the_list_is_built_and_encoded_with_the_collector_paused(anonymous, pass
 
     def spying(*args, **kwargs):
         seen.append(gc.isenabled())
-        return serializers.passport_data(*args, **kwargs)
+        return base.answers(*args, **kwargs)
 
-    monkeypatch.setattr(passports, "passport_data", spying)
+    monkeypatch.setattr(passports, "answers", spying)
     assert gc.isenabled()
     response = anonymous.get("/passport/batteryPass/")
     assert response.status_code == 200
     assert seen == [False]
     assert gc.isenabled()
     anonymous.get(f"/passport/batteryPass/{passport.battery_id}")  # other views: no pause
+    assert seen == [False, True]
     assert gc.isenabled()
 
 

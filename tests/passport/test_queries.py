@@ -46,9 +46,10 @@ def test_the_list_costs_the_same_for_3_and_for_30_passports(
     add_passports(world, 27)
     many = queries(client, "get", "/passport/batteryPass/")
     assert few == many
-    # the credential's user, count, page; then the memberships and the grants on the page's
-    # passports of other organizations
-    assert many == {"anonymous": 2, "owner": 5, "grantee": 5, "staff": 3}[reader]
+    # the credential's user, count, page (with whether the reader is a member of each row's
+    # organization); then the grants on the page's passports of other organizations, and the
+    # documents of those the grants open further
+    assert many == {"anonymous": 2, "owner": 4, "grantee": 5, "staff": 3}[reader]
 
 
 def test_reading_one_passport_is_one_query_anonymously(
@@ -65,9 +66,11 @@ def test_reading_one_passport_as_a_member_or_grantee(
     client_for, member, legitimate, passport, django_assert_num_queries
 ):
     url = f"/passport/batteryPass/{passport.battery_id}"
-    with django_assert_num_queries(3):  # user, passport, memberships
+    with django_assert_num_queries(2):  # user, passport (and the membership)
         client_for(member).get(url)
-    with django_assert_num_queries(4):  # ... and the grants
+    with django_assert_num_queries(2):
+        client_for(member).get(f"{url}/stateOfBatteryProperties")
+    with django_assert_num_queries(4):  # ... the grants, the document they open
         client_for(legitimate).get(url)
 
 
