@@ -36,10 +36,11 @@ def _parse(data: bytes, dtype: np.dtype, width: int) -> tuple[np.ndarray, np.nda
 
 
 def float_blocks(
-    select: str, params: Sequence, width: int, block_rows: int
+    select: str, params: Sequence, width: int, block_rows: int, first_block_rows: int = 0
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The rows of ``select`` (a timestamptz, then ``width`` float8 columns, none null) in
-    blocks of about ``block_rows``: times in Unix milliseconds and a float matrix."""
+    blocks of about ``block_rows`` (the first of ``first_block_rows``, if given, so that a
+    streamed answer starts sooner): times in Unix milliseconds and a float matrix."""
     dtype = _dtype(width)
     row_size = dtype.itemsize
     connection.ensure_connection()
@@ -51,6 +52,7 @@ def float_blocks(
         with cursor.cursor.copy(statement) as copy:
             pending = bytearray()
             skipped = False
+            wanted = (first_block_rows or block_rows) * row_size
             for data in copy:
                 pending += data
                 if not skipped:
@@ -58,10 +60,11 @@ def float_blocks(
                         continue
                     del pending[:_HEADER]
                     skipped = True
-                if len(pending) >= block_rows * row_size:
+                if len(pending) >= wanted:
                     usable = len(pending) // row_size * row_size
                     yield _parse(bytes(pending[:usable]), dtype, width)
                     del pending[:usable]
+                    wanted = block_rows * row_size
             usable = len(pending) // row_size * row_size  # the trailer (-1) is left out
             if usable:
                 yield _parse(bytes(pending[:usable]), dtype, width)

@@ -44,6 +44,8 @@ from voltstorage.rollups import QUARTER_MS, to_datetime
 from voltstorage.simplify import LTTBChooser, rdp_keep_series
 
 BLOCK_ROWS = 8192
+#: The first block is smaller: the answer's first bytes leave sooner.
+FIRST_BLOCK_ROWS = 1024
 RDP_WINDOW = 8192
 
 
@@ -84,7 +86,7 @@ def _postgres_blocks(series_id, fields, start_ms, end_ms):
         f"ORDER BY {quote('time')}"
     )
     params = [int(series_id), to_datetime(start_ms), to_datetime(end_ms)]
-    yield from float_blocks(select, params, len(fields), BLOCK_ROWS)
+    yield from float_blocks(select, params, len(fields), BLOCK_ROWS, FIRST_BLOCK_ROWS)
 
 
 def _cursor_blocks(series_id, fields, start_ms, end_ms):
