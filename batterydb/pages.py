@@ -62,7 +62,7 @@ def eis_test_page(request: HttpRequest, pk: int) -> HttpResponse:
     test = get_object_or_404(_visible_tests(request), pk=pk)
     context = {
         "test": test,
-        "api_url": reverse("batterydb-eis-test-detail", args=[test.pk]),
+        "api_url": reverse("batterydb:eis-test-detail", args=[test.pk]),
         **eis_data_table(test),
     }
     return render(request, "batterydb/eis_test_page.html", context)

@@ -8,12 +8,12 @@ from batterydb.views.measurements import BMSResultViewSet, EISDataViewSet, EISTe
 from core.routers import OptionalSlashRouter, optional_slash
 
 router = OptionalSlashRouter()
-router.register("eis/data", EISDataViewSet, basename="batterydb-eis-data")
-router.register("bms/results", BMSResultViewSet, basename="batterydb-bms-result")
+router.register("eis/data", EISDataViewSet, basename="eis-data")
+router.register("bms/results", BMSResultViewSet, basename="bms-result")
 
 urlpatterns = optional_slash(
     [
-        path("eis/tests/report/", EISTestReportView.as_view(), name="batterydb-eis-test-report"),
+        path("eis/tests/report/", EISTestReportView.as_view(), name="eis-test-report"),
         *router.urls,
     ]
 )

@@ -5,7 +5,7 @@ from django.urls import path
 
 from batterydb import pages
 
-app_name = "batterydb"
+app_name = "batterydb-pages"
 
 urlpatterns = [
     path("eis-tests/", pages.eis_test_list, name="eis-test-list"),

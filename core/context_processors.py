@@ -4,7 +4,7 @@ Core names no app. An app adds links to the navigation of signed-in users by dec
 on its ``AppConfig``::
 
     class BatterydbConfig(AppConfig):
-        nav_links = [("EIS tests", "batterydb:eis-test-list")]
+        nav_links = [("EIS tests", "batterydb-pages:eis-test-list")]
 
 Each entry is a label and a URL name. Links appear in the order of ``INSTALLED_APPS``, then of
 the list. A link whose URL name the URL configuration does not mount is left out, so that an

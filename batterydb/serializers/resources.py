@@ -267,7 +267,7 @@ class BMSFileSerializer(DownloadLinkMixin, ResourceSerializer):
     """A BMS data file. Create with a multipart ``file`` part; ``file`` is optional on update,
     where a new upload replaces the stored file."""
 
-    download_view_name = "batterydb-bms-file-download"
+    download_view_name = "batterydb:bms-file-download"
 
     file = StoredFileUploadField(
         help_text="The file reference that is storing this BMS file: upload it as a multipart "
@@ -300,7 +300,7 @@ class BMSFileSerializer(DownloadLinkMixin, ResourceSerializer):
 class DBCFileSerializer(DownloadLinkMixin, ResourceSerializer):
     """A CAN database file. The upload must parse as DBC; ``summary`` lists what it holds."""
 
-    download_view_name = "batterydb-dbc-file-download"
+    download_view_name = "batterydb:dbc-file-download"
 
     file = StoredFileUploadField(
         help_text="The DBC file: upload it as a multipart part; answered as the stored file's id."
@@ -369,7 +369,7 @@ class ModelVersionSerializer(DownloadLinkMixin, ResourceSerializer):
     """A version of a battery model. A file may be attached at create or later, as a
     multipart ``file`` part."""
 
-    download_view_name = "batterydb-model-version-download"
+    download_view_name = "batterydb:model-version-download"
 
     created_by = CreatedByField()
     file = StoredFileUploadField(

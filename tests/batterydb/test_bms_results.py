@@ -16,13 +16,13 @@ from tests.batterydb.factories import BMSTestFactory
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("batterydb-bms-result-list")
+LIST = reverse("batterydb:bms-result-list")
 FIELDS = ["id", "organization", "bms_test", "timestamp", "parameter", "value"]
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def detail(pk: int) -> str:
-    return reverse("batterydb-bms-result-detail", args=[pk])
+    return reverse("batterydb:bms-result-detail", args=[pk])
 
 
 def post_json(client, body, *, prefer: str | None = None, url: str = LIST):

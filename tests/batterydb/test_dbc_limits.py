@@ -13,7 +13,7 @@ from tests.batterydb import factories as f
 
 pytestmark = pytest.mark.django_db
 
-DBC_FILES = reverse("batterydb-dbc-file-list")
+DBC_FILES = reverse("batterydb:dbc-file-list")
 HEAD = 'VERSION ""\n\nNS_ :\n\nBS_:\n\nBU_: BMS\n\n'
 
 
@@ -148,7 +148,7 @@ def test_replacing_the_file_is_held_to_the_same_limits(client_for, organization,
     settings.DBC_MAX_MESSAGES = 2
     upload = SimpleUploadedFile("v2.dbc", dbc_with_messages(3).encode())
     response = client_for(member).patch(
-        reverse("batterydb-dbc-file-detail", args=[dbc.pk]), {"file": upload}, "multipart"
+        reverse("batterydb:dbc-file-detail", args=[dbc.pk]), {"file": upload}, "multipart"
     )
     assert response.status_code == 400
     assert "3 messages" in response.json()["file"][0]

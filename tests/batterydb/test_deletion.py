@@ -247,7 +247,7 @@ def test_deleting_a_bms_test_deletes_its_files_rows_and_bytes(
     f.BMSResultFactory.create_batch(3, organization=organization, bms_test=bms_test)
     kept = f.BMSFileFactory(organization=organization)
     paths = [bms_file.file.file.path for bms_file in bms_files]
-    url = reverse("batterydb-bms-test-detail", args=[bms_test.pk])
+    url = reverse("batterydb:bms-test-detail", args=[bms_test.pk])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client_for(owner).delete(url)
     assert response.status_code == 204
@@ -268,7 +268,7 @@ def test_deleting_a_battery_model_deletes_its_versions_files(
         organization=organization, file=f.StoredFileFactory(organization=organization)
     )
     path = version.file.file.path
-    url = reverse("batterydb-model-detail", args=[version.battery_model_id])
+    url = reverse("batterydb:model-detail", args=[version.battery_model_id])
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).delete(url)
     assert response.status_code == 204
@@ -282,7 +282,7 @@ def test_deleting_a_dbc_file_deletes_its_stored_file(
     dbc = f.DBCFileFactory(organization=organization)
     path = dbc.file.file.path
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(owner).delete(reverse("batterydb-dbc-file-detail", args=[dbc.pk]))
+        response = client_for(owner).delete(reverse("batterydb:dbc-file-detail", args=[dbc.pk]))
     assert response.status_code == 204
     assert not StoredFile.objects.exists()
     assert not os.path.exists(path)
@@ -296,7 +296,7 @@ def test_a_deletion_that_is_refused_keeps_the_files(
     bms_file = f.BMSFileFactory(organization=organization)
     battery = BMSTest.objects.get().battery
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(owner).delete(reverse("batterydb-battery-detail", args=[battery.pk]))
+        response = client_for(owner).delete(reverse("batterydb:battery-detail", args=[battery.pk]))
     assert response.status_code == 409
     assert StoredFile.objects.filter(pk=bms_file.file_id).exists()
     assert os.path.exists(bms_file.file.file.path)

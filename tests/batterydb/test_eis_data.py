@@ -21,13 +21,13 @@ from tests.batterydb.factories import EISTestFactory
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("batterydb-eis-data-list")
+LIST = reverse("batterydb:eis-data-list")
 FIELDS = ["id", "organization", "test", "frequency", "parameter", "value"]
 FREQUENCIES = [10_000 / 10 ** (i / 7) for i in range(42)]
 
 
 def detail(pk: int) -> str:
-    return reverse("batterydb-eis-data-detail", args=[pk])
+    return reverse("batterydb:eis-data-detail", args=[pk])
 
 
 def post_json(client, body, *, prefer: str | None = None, url: str = LIST, raw: bool = False):

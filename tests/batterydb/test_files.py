@@ -23,8 +23,8 @@ from tests.batterydb import factories as f
 
 pytestmark = pytest.mark.django_db
 
-BMS_FILES = reverse("batterydb-bms-file-list")
-DBC_FILES = reverse("batterydb-dbc-file-list")
+BMS_FILES = reverse("batterydb:bms-file-list")
+DBC_FILES = reverse("batterydb:dbc-file-list")
 CONTENT = b"timestamp,pack_voltage\n2024-05-01T00:00:00Z,396.5\n" * 50
 
 BAD_DBC = f.SAMPLE_DBC + "\nBO_ not-a-message\n"
@@ -92,7 +92,7 @@ def test_download_with_an_api_key_and_any_accept_header(client_for, organization
     _, key = services.api_key_create(user=member, name="k")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"User {key}")
-    url = reverse("batterydb-bms-file-download", args=[bms_file.pk])
+    url = reverse("batterydb:bms-file-download", args=[bms_file.pk])
     for accept in ("application/octet-stream", "text/csv", "*/*"):
         response = client.get(url, HTTP_ACCEPT=accept)
         assert response.status_code == 200, accept
@@ -139,8 +139,8 @@ def test_every_file_resource_downloads_as_octet_stream(client_for, organization,
     )
     client = client_for(member)
     for url in (
-        reverse("batterydb-dbc-file-download", args=[dbc.pk]),
-        reverse("batterydb-model-version-download", args=[version.pk]),
+        reverse("batterydb:dbc-file-download", args=[dbc.pk]),
+        reverse("batterydb:model-version-download", args=[version.pk]),
     ):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -151,7 +151,7 @@ def test_every_file_resource_downloads_as_octet_stream(client_for, organization,
 def test_control_characters_never_reach_the_download_header(client_for, organization, member):
     stored = f.StoredFileFactory(organization=organization, name="run\r\nSet-Cookie: x=1.csv")
     bms_file = f.BMSFileFactory(organization=organization, file=stored)
-    response = client_for(member).get(reverse("batterydb-bms-file-download", args=[bms_file.pk]))
+    response = client_for(member).get(reverse("batterydb:bms-file-download", args=[bms_file.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="runSet-Cookie: x=1.csv"'
     assert "Set-Cookie" not in response.headers
@@ -169,7 +169,7 @@ def test_a_client_path_in_the_file_name_is_dropped(client_for, organization, mem
 def test_download_is_scoped_like_the_rest(request, client_for, organization, role, expected):
     bms_file = f.BMSFileFactory(organization=organization)
     client = APIClient() if role == "anonymous" else client_for(request.getfixturevalue(role))
-    response = client.get(reverse("batterydb-bms-file-download", args=[bms_file.pk]))
+    response = client.get(reverse("batterydb:bms-file-download", args=[bms_file.pk]))
     assert response.status_code == expected
     if expected != 200:
         assert response["Content-Type"] == "application/json"
@@ -179,7 +179,7 @@ def test_download_is_scoped_like_the_rest(request, client_for, organization, rol
 def test_missing_bytes_are_a_json_404(client_for, organization, member):
     bms_file = f.BMSFileFactory(organization=organization)
     bms_file.file.file.delete(save=False)
-    response = client_for(member).get(reverse("batterydb-bms-file-download", args=[bms_file.pk]))
+    response = client_for(member).get(reverse("batterydb:bms-file-download", args=[bms_file.pk]))
     assert response.status_code == 404
     assert "missing" in response.json()["detail"]
 
@@ -272,7 +272,7 @@ def test_replacing_the_file_stores_a_new_one_and_releases_the_old(
     data = post_bms_file(client, organization, bms_test).json()
     old = StoredFile.objects.get(pk=data["file"])
     old_path = old.file.path
-    url = reverse("batterydb-bms-file-detail", args=[data["id"]])
+    url = reverse("batterydb:bms-file-detail", args=[data["id"]])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.patch(url, {"file": bms_upload("run-2.csv", b"new")}, format="multipart")
     assert response.status_code == 200, response.json()
@@ -285,7 +285,7 @@ def test_replacing_the_file_stores_a_new_one_and_releases_the_old(
 
 def test_an_update_without_a_file_keeps_it(client_for, organization, member):
     bms_file = f.BMSFileFactory(organization=organization)
-    url = reverse("batterydb-bms-file-detail", args=[bms_file.pk])
+    url = reverse("batterydb:bms-file-detail", args=[bms_file.pk])
     response = client_for(member).patch(url, {"notes": "checked"}, format="json")
     assert response.status_code == 200
     assert response.json()["file"] == bms_file.file_id
@@ -299,7 +299,7 @@ def test_deleting_a_file_resource_deletes_its_stored_file(
     path = bms_file.file.file.path
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).delete(
-            reverse("batterydb-bms-file-detail", args=[bms_file.pk])
+            reverse("batterydb:bms-file-detail", args=[bms_file.pk])
         )
     assert response.status_code == 204
     assert not StoredFile.objects.exists()
@@ -332,7 +332,7 @@ def test_a_valid_dbc_file_is_parsed_into_a_summary(client_for, organization, mem
 
 def test_summary_is_read_only(client_for, organization, member):
     dbc = f.DBCFileFactory(organization=organization)
-    url = reverse("batterydb-dbc-file-detail", args=[dbc.pk])
+    url = reverse("batterydb:dbc-file-detail", args=[dbc.pk])
     response = client_for(member).patch(url, {"summary": {"message_count": 99}}, format="json")
     assert response.status_code == 200
     assert response.json()["summary"]["message_count"] == 2
@@ -365,7 +365,7 @@ def test_replacing_a_dbc_file_reparses_it(client_for, organization, member):
     dbc = f.DBCFileFactory(organization=organization, name="keep-me.dbc")
     text = 'VERSION ""\n\nBU_: BMS\n\nBO_ 300 Only: 8 BMS\n SG_ A : 0|8@1+ (1,0) [0|255] "" BMS\n'
     response = client_for(member).patch(
-        reverse("batterydb-dbc-file-detail", args=[dbc.pk]),
+        reverse("batterydb:dbc-file-detail", args=[dbc.pk]),
         {"file": dbc_upload(text, "v2.dbc")},
         format="multipart",
     )
@@ -390,15 +390,15 @@ def test_a_model_version_gets_its_file_after_create(client_for, organization, me
     client = client_for(member)
     battery_model = f.BatteryModelFactory(organization=organization)
     response = client.post(
-        reverse("batterydb-model-version-list"),
+        reverse("batterydb:model-version-list"),
         {"organization": organization.pk, "battery_model": battery_model.pk, "version": "1.0"},
         format="json",
     )
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["file"] is None and data["download"] is None
-    url = reverse("batterydb-model-version-detail", args=[data["id"]])
-    download_url = reverse("batterydb-model-version-download", args=[data["id"]])
+    url = reverse("batterydb:model-version-detail", args=[data["id"]])
+    download_url = reverse("batterydb:model-version-download", args=[data["id"]])
     assert client.get(download_url).status_code == 404
 
     onnx = SimpleUploadedFile("model.onnx", b"\x08\x07ONNX", content_type="application/onnx")

@@ -1,6 +1,6 @@
 """The three Python programs of the BatteryDB guide, run against a live server.
 
-The programs are copied from ``batterydb-api.txt`` as they are, with only the base URL and the
+The programs are copied from ``batterydb:api.txt`` as they are, with only the base URL and the
 API key changed (``url``, ``user_key``), plus the guide's own small bugs fixed minimally,
 each marked ``# FIX:``. The test ids (441; 105, 104, 103, 102) and the organization id (1) in
 the guide are real here: the tests create them, with sequences reset.

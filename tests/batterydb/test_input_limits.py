@@ -15,20 +15,20 @@ from tests.batterydb.factories import BatteryModelFactory, EISTestFactory
 
 pytestmark = pytest.mark.django_db
 
-TESTS = reverse("batterydb-eis-test-list")
+TESTS = reverse("batterydb:eis-test-list")
 
 LIST_NAMES = [
-    "batterydb-project-list",
-    "batterydb-battery-type-list",
-    "batterydb-battery-list",
-    "batterydb-eis-device-list",
-    "batterydb-eis-test-list",
-    "batterydb-bms-test-list",
-    "batterydb-dbc-file-list",
-    "batterydb-bms-file-list",
-    "batterydb-model-list",
-    "batterydb-model-version-list",
-    "batterydb-model-prediction-list",
+    "batterydb:project-list",
+    "batterydb:battery-type-list",
+    "batterydb:battery-list",
+    "batterydb:eis-device-list",
+    "batterydb:eis-test-list",
+    "batterydb:bms-test-list",
+    "batterydb:dbc-file-list",
+    "batterydb:bms-file-list",
+    "batterydb:model-list",
+    "batterydb:model-version-list",
+    "batterydb:model-prediction-list",
 ]
 
 
@@ -93,7 +93,7 @@ def test_nul_characters_in_json_are_400(client_for, member, organization, value)
 
 def test_nul_characters_in_text_are_400(client_for, member, organization):
     body = {"organization": organization.pk, "name": "a\u0000b"}
-    response = post_raw(client_for(member), reverse("batterydb-project-list"), body)
+    response = post_raw(client_for(member), reverse("batterydb:project-list"), body)
     assert response.status_code == 400
     assert "name" in response.json()
     assert Project.objects.count() == 0
@@ -109,7 +109,7 @@ def test_output_indices_null_in_a_form_is_400(client_for, member, organization, 
         "output_indices": "null",
     }
     client = client_for(member)
-    url = reverse("batterydb-model-version-list")
+    url = reverse("batterydb:model-version-list")
     if encoding == "form":
         from urllib.parse import urlencode
 
@@ -132,7 +132,7 @@ def test_nan_in_a_form_json_field_is_400(client_for, member, organization):
         "output_indices": '{"soh": NaN}',
     }
     response = client_for(member).post(
-        reverse("batterydb-model-version-list"), body, format="multipart"
+        reverse("batterydb:model-version-list"), body, format="multipart"
     )
     assert response.status_code == 400
     assert response.json() == {"output_indices": ["Value must be valid JSON."]}
@@ -140,7 +140,7 @@ def test_nan_in_a_form_json_field_is_400(client_for, member, organization):
 
 @pytest.mark.parametrize(
     ("url_name", "field"),
-    [("batterydb-project-list", "notes"), ("batterydb-eis-test-list", "bms_keys")],
+    [("batterydb:project-list", "notes"), ("batterydb:eis-test-list", "bms_keys")],
 )
 def test_text_fields_have_a_length_limit(client_for, member, organization, url_name, field):
     body = {"organization": organization.pk, "name": "p", field: "x" * 1_000_000}
@@ -175,7 +175,7 @@ def test_a_date_filter_at_the_largest_offset_works(client_for, member, organizat
 
 @pytest.mark.parametrize("param", ["timestamp", "timestamp_after", "timestamp_before"])
 def test_bms_result_timestamp_filters_out_of_range_are_400(client_for, member, param):
-    url = reverse("batterydb-bms-result-list")
+    url = reverse("batterydb:bms-result-list")
     response = client_for(member).get(url, {param: "2024-01-01T00:00:00+20:00"})
     assert response.status_code == 400
     assert param in response.json()

@@ -40,7 +40,7 @@ def test_eis_tests_by_completed_at_walk_every_row(client_for, member, organizati
     ]
     client = client_for(member)
     for ordering in ("completed_at", "-completed_at"):
-        seen = walk(client, reverse("batterydb-eis-test-list"), {"ordering": ordering, "limit": 1})
+        seen = walk(client, reverse("batterydb:eis-test-list"), {"ordering": ordering, "limit": 1})
         assert sorted(seen) == sorted(t.pk for t in tests), ordering
 
 
@@ -52,7 +52,7 @@ def test_eis_data_by_frequency_keeps_the_ocv_row(client_for, member, organizatio
     for ordering in ("frequency", "-frequency"):
         seen = walk(
             client,
-            reverse("batterydb-eis-data-list"),
+            reverse("batterydb:eis-data-list"),
             {"test": test.pk, "ordering": ordering, "limit": 1},
         )
         assert sorted(seen) == sorted(r.pk for r in rows), ordering
@@ -62,21 +62,21 @@ def test_eis_data_by_frequency_keeps_the_ocv_row(client_for, member, organizatio
     "url_name,ordering,make",
     [
         (
-            "batterydb-bms-test-list",
+            "batterydb:bms-test-list",
             "cycling_step_number",
             lambda org, i: BMSTestFactory(
                 organization=org, cycling_step_number=None if i % 3 == 0 else i % 4
             ),
         ),
         (
-            "batterydb-eis-device-list",
+            "batterydb:eis-device-list",
             "build_date",
             lambda org, i: EISDeviceFactory(
                 organization=org, build_date=None if i % 2 else dt.date(2024, 1, 1 + i % 3)
             ),
         ),
         (
-            "batterydb-eis-test-list",
+            "batterydb:eis-test-list",
             "battery",
             lambda org, i: EISTestFactory(
                 organization=org, battery=None if i % 2 else BatteryFactory(organization=org)

@@ -34,7 +34,7 @@ def web_client(user=None) -> Client:
 
 
 def page_url(test) -> str:
-    return reverse("batterydb:eis-test-page", args=[test.pk])
+    return reverse("batterydb-pages:eis-test-page", args=[test.pk])
 
 
 def text_of(response) -> str:
@@ -42,14 +42,14 @@ def text_of(response) -> str:
 
 
 def test_pages_are_mounted_under_batterydb(organization):
-    assert reverse("batterydb:eis-test-list") == "/batterydb/eis-tests/"
-    assert reverse("batterydb:eis-test-page", args=[7]) == "/batterydb/eis-tests/7/"
+    assert reverse("batterydb-pages:eis-test-list") == "/batterydb/eis-tests/"
+    assert reverse("batterydb-pages:eis-test-page", args=[7]) == "/batterydb/eis-tests/7/"
 
 
 @pytest.mark.parametrize("name", ["list", "page"])
 def test_anonymous_is_sent_to_log_in(organization, name):
     test = f.EISTestFactory(organization=organization)
-    url = reverse("batterydb:eis-test-list") if name == "list" else page_url(test)
+    url = reverse("batterydb-pages:eis-test-list") if name == "list" else page_url(test)
     response = web_client().get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
@@ -58,7 +58,7 @@ def test_anonymous_is_sent_to_log_in(organization, name):
 def test_list_shows_only_your_organizations_tests(organization, other_organization, viewer):
     mine = f.EISTestFactory(organization=organization)
     theirs = f.EISTestFactory(organization=other_organization)
-    response = web_client(viewer).get(reverse("batterydb:eis-test-list"))
+    response = web_client(viewer).get(reverse("batterydb-pages:eis-test-list"))
     assert response.status_code == 200
     assert [t.pk for t in response.context["page"].object_list] == [mine.pk]
     assert page_url(mine) in text_of(response)
@@ -70,14 +70,14 @@ def test_list_query_count_is_constant(organization, viewer, django_assert_max_nu
     f.EISTestFactory.create_batch(20, organization=organization)
     client = web_client(viewer)
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("batterydb:eis-test-list")).status_code == 200
+        assert client.get(reverse("batterydb-pages:eis-test-list")).status_code == 200
 
 
 def test_another_organizations_test_is_404(organization, other_organization, viewer):
     theirs = f.EISTestFactory(organization=other_organization)
     client = web_client(viewer)
     assert client.get(page_url(theirs)).status_code == 404
-    assert client.get(reverse("batterydb:eis-test-page", args=[999999])).status_code == 404
+    assert client.get(reverse("batterydb-pages:eis-test-page", args=[999999])).status_code == 404
 
 
 def test_staff_see_any_test(other_organization, staff):
@@ -99,7 +99,7 @@ def test_page_pivots_the_sweep_by_frequency(organization, viewer):
     assert response.context["scalars"] == [("ocv", "3.652")]
     page = text_of(response)
     assert "Impedance by frequency" in page and "ocv" in page and test.battery.battery_id in page
-    assert reverse("batterydb-eis-test-detail", args=[test.pk]) in page
+    assert reverse("batterydb:eis-test-detail", args=[test.pk]) in page
 
 
 def test_a_test_without_data_says_so(organization, viewer):

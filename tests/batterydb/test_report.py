@@ -14,7 +14,7 @@ from tests.batterydb.factories import EISTestFactory
 
 pytestmark = pytest.mark.django_db
 
-REPORT = reverse("batterydb-eis-test-report")
+REPORT = reverse("batterydb:eis-test-report")
 FREQUENCIES = [10_000 / 10 ** (i / 7) for i in range(42)]
 
 

@@ -48,7 +48,7 @@ class Resource:
     needs_file: bool = False
 
     def __str__(self) -> str:
-        return self.basename.removeprefix("batterydb-")
+        return self.basename.removeprefix("batterydb:")
 
     @property
     def list_url(self) -> str:
@@ -100,7 +100,7 @@ BATTERY_TYPE_FIELDS = TAGGED | {
 
 RESOURCES = [
     Resource(
-        "batterydb-project",
+        "batterydb:project",
         models.Project,
         f.ProjectFactory,
         lambda org: {"organization": org.pk, "name": "project1", "notes": "first"},
@@ -108,7 +108,7 @@ RESOURCES = [
         COMMON | {"name"},
     ),
     Resource(
-        "batterydb-battery-type",
+        "batterydb:battery-type",
         models.BatteryType,
         f.BatteryTypeFactory,
         battery_type_payload,
@@ -117,7 +117,7 @@ RESOURCES = [
         fks=("default_battery_model", "projects"),
     ),
     Resource(
-        "batterydb-battery-type-alias",
+        "batterydb:battery-type-alias",
         models.BatteryType,
         f.BatteryTypeFactory,
         battery_type_payload,
@@ -126,7 +126,7 @@ RESOURCES = [
         fks=("default_battery_model",),
     ),
     Resource(
-        "batterydb-battery",
+        "batterydb:battery",
         models.Battery,
         f.BatteryFactory,
         lambda org: {
@@ -140,7 +140,7 @@ RESOURCES = [
         fks=("battery_type", "projects"),
     ),
     Resource(
-        "batterydb-eis-device",
+        "batterydb:eis-device",
         models.EISDevice,
         f.EISDeviceFactory,
         lambda org: {
@@ -156,7 +156,7 @@ RESOURCES = [
         fks=(),
     ),
     Resource(
-        "batterydb-eis-test",
+        "batterydb:eis-test",
         models.EISTest,
         f.EISTestFactory,
         lambda org: {
@@ -193,7 +193,7 @@ RESOURCES = [
         fks=("battery", "device"),
     ),
     Resource(
-        "batterydb-bms-test",
+        "batterydb:bms-test",
         models.BMSTest,
         f.BMSTestFactory,
         lambda org: {
@@ -219,7 +219,7 @@ RESOURCES = [
         fks=("battery", "device", "linked_eis_test", "default_dbc"),
     ),
     Resource(
-        "batterydb-bms-file",
+        "batterydb:bms-file",
         models.BMSFile,
         f.BMSFileFactory,
         lambda org: {
@@ -233,7 +233,7 @@ RESOURCES = [
         needs_file=True,
     ),
     Resource(
-        "batterydb-dbc-file",
+        "batterydb:dbc-file",
         models.DBCFile,
         f.DBCFileFactory,
         lambda org: {"organization": org.pk, "name": "pack.dbc"},
@@ -243,7 +243,7 @@ RESOURCES = [
         needs_file=True,
     ),
     Resource(
-        "batterydb-model",
+        "batterydb:model",
         models.BatteryModel,
         f.BatteryModelFactory,
         lambda org: {
@@ -256,7 +256,7 @@ RESOURCES = [
         fks=("battery_type",),
     ),
     Resource(
-        "batterydb-model-version",
+        "batterydb:model-version",
         models.ModelVersion,
         f.ModelVersionFactory,
         lambda org: {
@@ -283,7 +283,7 @@ RESOURCES = [
         fks=("battery_model",),
     ),
     Resource(
-        "batterydb-model-prediction",
+        "batterydb:model-prediction",
         models.ModelPrediction,
         f.ModelPredictionFactory,
         lambda org: {
@@ -390,7 +390,7 @@ def test_create_in_each_encoding(client_for, organization, member, resource, enc
 def test_the_guides_curl_form_post_creates_a_device(client_for, organization, member):
     """``curl --data organization=1 --data device_id=1020304``."""
     response = client_for(member).post(
-        reverse("batterydb-eis-device-list"),
+        reverse("batterydb:eis-device-list"),
         f"organization={organization.pk}&device_id=1020304",
         content_type="application/x-www-form-urlencoded",
     )
@@ -425,8 +425,8 @@ def test_retrieve_put_patch_delete(client_for, organization, owner, resource):
 def test_battery_types_answer_at_both_paths(client_for, organization, member):
     battery_type = f.BatteryTypeFactory(organization=organization)
     client = client_for(member)
-    assert reverse("batterydb-battery-type-list") == "/api/v2/types/batteries/"
-    assert reverse("batterydb-battery-type-alias-list") == "/api/v2/batteries/types/"
+    assert reverse("batterydb:battery-type-list") == "/api/v2/types/batteries/"
+    assert reverse("batterydb:battery-type-alias-list") == "/api/v2/batteries/types/"
     for path in ("/api/v2/types/batteries/", "/api/v2/batteries/types/"):
         assert client.get(path).json()["results"][0]["id"] == battery_type.pk
         assert client.get(f"{path}{battery_type.pk}/").json()["model"] == battery_type.model
@@ -436,8 +436,8 @@ def test_nested_collections_are_not_taken_for_detail_routes(client_for, organiza
     f.ModelVersionFactory(organization=organization)
     f.ModelPredictionFactory(organization=organization)
     client = client_for(member)
-    assert reverse("batterydb-model-version-list") == "/api/v2/models/versions/"
-    assert reverse("batterydb-model-prediction-list") == "/api/v2/models/predictions/"
+    assert reverse("batterydb:model-version-list") == "/api/v2/models/versions/"
+    assert reverse("batterydb:model-prediction-list") == "/api/v2/models/predictions/"
     assert "version" in client.get("/api/v2/models/versions/").json()["results"][0]
     assert "test" in client.get("/api/v2/models/predictions/").json()["results"][0]
     assert client.get("/api/v2/batteries/notanid/").status_code == 404
@@ -445,7 +445,7 @@ def test_nested_collections_are_not_taken_for_detail_routes(client_for, organiza
 
 def test_a_missing_required_field_is_400_on_it(client_for, organization, member):
     response = client_for(member).post(
-        reverse("batterydb-battery-list"), {"organization": organization.pk}, format="json"
+        reverse("batterydb:battery-list"), {"organization": organization.pk}, format="json"
     )
     assert response.status_code == 400
     assert "battery_id" in response.json()
@@ -519,7 +519,7 @@ def test_a_viewer_cannot_write_even_with_a_member_role_elsewhere(
     """Creating needs the member role in the organization named in the body."""
     MembershipFactory(user=viewer, organization=other_organization, role=Membership.Role.MEMBER)
     response = client_for(viewer).post(
-        reverse("batterydb-project-list"),
+        reverse("batterydb:project-list"),
         {"organization": organization.pk, "name": "x"},
         format="json",
     )
@@ -604,7 +604,7 @@ def test_battery_cannot_be_its_own_ancestor(client_for, organization, member):
     pack = f.BatteryFactory(organization=organization)
     module = f.BatteryFactory(organization=organization, parent=pack)
     client = client_for(member)
-    url = reverse("batterydb-battery-detail", args=[pack.pk])
+    url = reverse("batterydb:battery-detail", args=[pack.pk])
     for parent in (pack, module):
         response = client.patch(url, {"parent": parent.pk}, format="json")
         assert response.status_code == 400
@@ -615,7 +615,7 @@ def test_model_version_must_belong_to_the_model(client_for, organization, member
     version = f.ModelVersionFactory(organization=organization)
     other_model = f.BatteryModelFactory(organization=organization)
     response = client_for(member).post(
-        reverse("batterydb-eis-test-list"),
+        reverse("batterydb:eis-test-list"),
         {
             "organization": organization.pk,
             "battery_model": other_model.pk,
@@ -709,9 +709,9 @@ def test_bulk_create_works_for_every_resource(client_for, organization, member, 
 @pytest.mark.parametrize(
     ("basename", "blocker"),
     [
-        ("batterydb-battery", lambda org: f.EISTestFactory(organization=org).battery),
-        ("batterydb-battery-type", lambda org: f.BatteryFactory(organization=org).battery_type),
-        ("batterydb-eis-device", lambda org: f.EISTestFactory(organization=org).device),
+        ("batterydb:battery", lambda org: f.EISTestFactory(organization=org).battery),
+        ("batterydb:battery-type", lambda org: f.BatteryFactory(organization=org).battery_type),
+        ("batterydb:eis-device", lambda org: f.EISTestFactory(organization=org).device),
     ],
 )
 def test_deleting_a_protected_object_is_409(client_for, organization, owner, basename, blocker):

@@ -115,7 +115,7 @@ def test_downloads_declare_octet_stream_and_json_errors(schema):
 
 
 def test_anonymous_answer_is_a_declared_401(schema, api_client):
-    response = api_client.get(reverse("batterydb-battery-list"))
+    response = api_client.get(reverse("batterydb:battery-list"))
 
     assert response.status_code == 401
     assert validator(schema, "Error").is_valid(response.json())
@@ -124,7 +124,7 @@ def test_anonymous_answer_is_a_declared_401(schema, api_client):
 def test_an_invalid_jwt_answer_with_its_code_and_messages_is_a_declared_401(schema, api_client):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
 
-    response = api_client.get(reverse("batterydb-battery-list"))
+    response = api_client.get(reverse("batterydb:battery-list"))
 
     assert response.status_code == 401
     assert "code" in response.json()
@@ -134,7 +134,7 @@ def test_an_invalid_jwt_answer_with_its_code_and_messages_is_a_declared_401(sche
 def test_bulk_errors_by_item_index_are_a_declared_400(schema, client_for, organization, owner):
     items = [{"organization": organization.pk, "model": "ok"}, {"organization": organization.pk}]
 
-    response = client_for(owner).post(reverse("batterydb-battery-type-list"), items, format="json")
+    response = client_for(owner).post(reverse("batterydb:battery-type-list"), items, format="json")
 
     assert response.status_code == 400
     assert list(response.json()) == ["1"]
@@ -145,7 +145,7 @@ def test_field_errors_and_unreadable_bodies_are_declared_400s(
     schema, client_for, organization, owner
 ):
     client = client_for(owner)
-    url = reverse("batterydb-battery-type-list")
+    url = reverse("batterydb:battery-type-list")
 
     fields = client.post(url, {"organization": organization.pk, "model": ""}, format="json")
     unreadable = client.generic("POST", url, b"{not json", content_type="application/json")
@@ -162,9 +162,9 @@ def test_missing_object_unsupported_type_and_protected_delete_are_declared_error
     battery_type = BatteryTypeFactory(organization=organization)
     BatteryFactory(organization=organization, battery_type=battery_type)
     client = client_for(owner)
-    detail = reverse("batterydb-battery-type-detail", kwargs={"pk": battery_type.pk})
+    detail = reverse("batterydb:battery-type-detail", kwargs={"pk": battery_type.pk})
 
-    missing = client.get(reverse("batterydb-battery-type-detail", kwargs={"pk": 10**9}))
+    missing = client.get(reverse("batterydb:battery-type-detail", kwargs={"pk": 10**9}))
     unsupported = client.generic("PATCH", detail, b"model=x", content_type="text/plain")
     protected = client.delete(detail)
 
@@ -181,7 +181,7 @@ def test_body_over_the_limit_is_a_declared_413(schema, settings, client_for, own
     settings.API_MAX_BODY_SIZE = 10
 
     response = client_for(owner).post(
-        reverse("batterydb-battery-type-list"), {"model": "x" * 100}, format="json"
+        reverse("batterydb:battery-type-list"), {"model": "x" * 100}, format="json"
     )
 
     assert response.status_code == 413
@@ -191,8 +191,8 @@ def test_body_over_the_limit_is_a_declared_413(schema, settings, client_for, own
 @pytest.mark.parametrize(
     ("component", "url_name"),
     [
-        ("EISTest", "batterydb-eis-test-detail"),
-        ("ModelPrediction", "batterydb-model-prediction-detail"),
+        ("EISTest", "batterydb:eis-test-detail"),
+        ("ModelPrediction", "batterydb:model-prediction-detail"),
     ],
 )
 def test_created_by_of_a_deleted_creator_is_null_as_the_schema_says(

@@ -998,7 +998,7 @@ def test_the_base_template_names_no_app():
 
 
 def test_batterydb_contributes_its_eis_tests_link_for_signed_in_users(member):
-    link = f'<a href="{reverse("batterydb:eis-test-list")}">EIS tests</a>'
+    link = f'<a href="{reverse("batterydb-pages:eis-test-list")}">EIS tests</a>'
     assert link in web_client(member).get(reverse("profile")).content.decode()
     assert link not in Client().get(reverse("login")).content.decode()
 

@@ -54,9 +54,9 @@ def test_there_are_api_routes_to_check():
         "token_refresh",
         "organization-member-list",
         "organization-member-detail",
-        "batterydb-eis-test-report",
-        "batterydb-battery-detail",
-        "batterydb-bms-file-download",
+        "batterydb:eis-test-report",
+        "batterydb:battery-detail",
+        "batterydb:bms-file-download",
     } <= names
 
 
@@ -75,7 +75,7 @@ def battery(organization):
 
 
 def detail(battery) -> str:
-    return reverse("batterydb-battery-detail", kwargs={"pk": battery.pk}).rstrip("/")
+    return reverse("batterydb:battery-detail", kwargs={"pk": battery.pk}).rstrip("/")
 
 
 def test_patch_without_the_slash_changes_the_object(client_for, member, battery):
@@ -99,7 +99,7 @@ def test_delete_without_the_slash_deletes(client_for, owner, battery):
 
 
 def test_a_list_post_without_the_slash_creates(client_for, member, organization):
-    url = reverse("batterydb-battery-list").rstrip("/")
+    url = reverse("batterydb:battery-list").rstrip("/")
     body = [{"organization": organization.pk, "battery_id": f"N-{i}"} for i in range(3)]
     response = client_for(member).post(url, body, format="json")
     assert response.status_code == 201
@@ -108,7 +108,7 @@ def test_a_list_post_without_the_slash_creates(client_for, member, organization)
 
 def test_a_bulk_data_post_without_the_slash_writes_rows(client_for, member, organization):
     test = EISTestFactory(organization=organization)
-    url = reverse("batterydb-eis-data-list").rstrip("/")
+    url = reverse("batterydb:eis-data-list").rstrip("/")
     rows = [{"test": test.pk, "frequency": 1.0, "parameter": "z_real", "value": 0.5}]
     response = client_for(member).post(url, rows, format="json")
     assert response.status_code == 201
@@ -124,7 +124,7 @@ def test_members_and_report_without_the_slash(client_for, owner, organization):
     assert response.status_code == 201
     assert organization.memberships.filter(user=newcomer).exists()
     test = EISTestFactory(organization=organization)
-    report = reverse("batterydb-eis-test-report").rstrip("/")
+    report = reverse("batterydb:eis-test-report").rstrip("/")
     assert client_for(owner).get(report, {"test": test.pk}).status_code == 200
 
 
@@ -142,7 +142,7 @@ def test_a_token_without_the_slash(api_client, member):
 def test_generated_links_keep_the_slash(client_for, member, battery):
     client = client_for(member)
     BatteryFactory.create_batch(2, organization=battery.organization)
-    body = client.get(reverse("batterydb-battery-list").rstrip("/"), {"limit": 1}).json()
+    body = client.get(reverse("batterydb:battery-list").rstrip("/"), {"limit": 1}).json()
     assert body["next"].split("?")[0].endswith("/api/v2/batteries/")
 
 

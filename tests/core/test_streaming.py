@@ -219,7 +219,7 @@ async def test_download_under_asgi_streams_asynchronously_with_its_headers(membe
         ),
     )
     token = await sync_to_async(jwt_for)(member)
-    url = reverse("batterydb-bms-file-download", args=[bms_file.pk])
+    url = reverse("batterydb:bms-file-download", args=[bms_file.pk])
 
     response = await AsyncClient().get(url, headers={"Authorization": f"Bearer {token}"})
 
