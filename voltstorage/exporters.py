@@ -43,7 +43,7 @@ from voltstorage.models import QuarterRollup, Sample
 from voltstorage.rollups import QUARTER_MS, to_datetime
 from voltstorage.simplify import LTTBChooser, rdp_keep_series
 
-BLOCK_ROWS = 8192
+BLOCK_ROWS = 4096
 #: The first block is smaller: the answer's first bytes leave sooner.
 FIRST_BLOCK_ROWS = 1024
 RDP_WINDOW = 8192
@@ -255,8 +255,10 @@ def _number_texts(column: np.ndarray, integer: bool) -> list[str]:
     """Texts of one column (``""`` for NaN); whole numbers without ``.0``."""
     if integer:
         return ["" if x != x else str(int(x)) for x in column.tolist()]
-    texts = ["" if x != x else repr(x) for x in column.tolist()]
-    return [text[:-2] if text.endswith(".0") else text for text in texts]
+    return [
+        text[:-2] if text[-2:] == ".0" else ("" if text == "nan" else text)
+        for text in map(repr, column.tolist())
+    ]
 
 
 def _time_texts(times: np.ndarray, tz_minutes: int) -> list[str]:
