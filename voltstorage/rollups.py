@@ -26,10 +26,11 @@ makes the rollups maintainable as data arrives:
   the quarters within the hold of each written sample are recomputed from the raw rows, and
   the hours holding them from their quarters.
 
-Hours are exact sums of their four quarters, for the columns statistics read (the others stay
-empty there: hours exist to make statistics fast, and narrower rows read faster). A quarter of
-an hour is the unit every time zone's day, month and year boundaries are made of (offsets of 30
-and 45 minutes included), which is what ``voltstorage.statistics`` relies on.
+Hours are exact sums of their four quarters, for the columns statistics read and the counts
+(the others stay empty there: hours exist to make statistics fast, and narrower rows read
+faster). A quarter of an hour is the unit every time zone's day, month and year boundaries are
+made of (offsets of 30 and 45 minutes included), which is what ``voltstorage.statistics``
+relies on.
 """
 
 from __future__ import annotations
@@ -345,17 +346,19 @@ def _save(model: type[models.Model], series_id: int, periods: Periods, size: int
 
 @functools.cache
 def _hour_mask() -> np.ndarray:
-    """The columns hours keep: those statistics read (``voltstorage.statistics.COLUMNS``).
-    Quarters keep every aggregate; hours are the statistics' faster path, and rows with fewer
-    values are narrower to read."""
+    """The columns hours keep: those statistics read (``voltstorage.statistics.COLUMNS``), and
+    every field's count, so that an hour with samples has a row. Quarters keep every
+    aggregate; hours are the statistics' faster path, and rows with fewer values are narrower
+    to read."""
     from voltstorage.statistics import COLUMNS as READ
 
-    kept = {column for _, column, _ in READ}
+    kept = {column for _, column, _ in READ} | {c for c in ROLLUP_COLUMNS if c.endswith("_count")}
     return np.array([column not in kept for column in ROLLUP_COLUMNS])
 
 
 def hours_of(quarters: Periods) -> Periods:
-    """``quarters`` combined into hours, with only the columns hours keep."""
+    """``quarters`` combined into hours, with only the columns hours keep (an hour with none
+    of them left is none)."""
     hours = quarters.to_hours()
     hours.values[:, _hour_mask()] = np.nan
     return hours
@@ -367,7 +370,15 @@ def rollups_add(*, series_id: int, quarters: Periods) -> None:
     if not len(quarters):
         return
     _upsert(QuarterRollup, series_id, quarters, QUARTER_MS, merge=True)
-    _upsert(HourRollup, series_id, hours_of(quarters), HOUR_MS, merge=True)
+    hours = hours_of(quarters)
+    filled = ~np.all(np.isnan(hours.values), axis=1)
+    _upsert(
+        HourRollup,
+        series_id,
+        Periods(hours.index[filled], hours.values[filled]),
+        HOUR_MS,
+        merge=True,
+    )
 
 
 def _merge(stored: Periods, new: Periods) -> Periods:
