@@ -49,15 +49,16 @@ class BroadcastCounters:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last_drop_log = 0.0
-        self._dropped_since_log = 0
         self.reset()
 
     def reset(self) -> None:
+        """Zero the counts and the drop log's rate limit (a new process, or a test)."""
         with self._lock:
             self.sent = 0
             self.failed = 0
             self.dropped = 0
+            self._last_drop_log = 0.0
+            self._dropped_since_log = 0
 
     def add_sent(self) -> None:
         with self._lock:
