@@ -5,7 +5,7 @@ class VoltstorageConfig(AppConfig):
     name = "voltstorage"
     verbose_name = "VoltStorage"
     # Links in the site's navigation for signed-in users (see core.context_processors).
-    nav_links = [("Energy storage", "voltstorage:product-list")]
+    nav_links = [("Energy storage", "voltstorage-pages:product-list")]
 
     def ready(self) -> None:
         from core.exceptions import register_error_format

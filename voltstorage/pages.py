@@ -63,7 +63,7 @@ def product_page(request: HttpRequest, pk: int) -> HttpResponse:
     latest = latest_message(series.latest if series else {})
     rows = [(spec, latest["data"].get(spec.name)) for spec in catalogue.FIELDS]
     offset_minutes = int(start.utcoffset().total_seconds() // 60)
-    export = reverse("voltstorage-export-json")
+    export = reverse("voltstorage:export-json")
     context = {
         "product": product,
         "rows": rows,
@@ -82,6 +82,6 @@ def product_page(request: HttpRequest, pk: int) -> HttpResponse:
         "chart_fields": ",".join(CHART_FIELDS),
         "day_start": int(start.timestamp()),
         "day_end": int(end.timestamp()),
-        "api_url": reverse("voltstorage-product-detail", args=[product.pk]),
+        "api_url": reverse("voltstorage:product-detail", args=[product.pk]),
     }
     return render(request, "voltstorage/product_page.html", context)
