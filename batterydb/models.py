@@ -304,6 +304,20 @@ class BMSResult(models.Model):
     timestamp = models.DateTimeField()
     parameter = models.CharField(max_length=64)
     value = models.FloatField()
+    source_file = models.ForeignKey(
+        "BMSFile",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        # Like ``organization``: no constraint checked again on every row of a bulk COPY;
+        # deleting the file deletes its rows (batterydb.services).
+        db_constraint=False,
+        editable=False,
+        help_text="The BMS file (a CAN log) these rows were decoded from; empty for rows "
+        "posted directly.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -311,6 +325,15 @@ class BMSResult(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["bms_test", "timestamp", "parameter"], name="bdb_bmsresult_unique_point"
+            ),
+        ]
+        indexes = [
+            # Re-decoding or deleting a file finds its rows; rows posted directly (most) are
+            # not in the index.
+            models.Index(
+                fields=["source_file"],
+                name="bdb_bmsresult_source_file",
+                condition=models.Q(source_file__isnull=False),
             ),
         ]
 
