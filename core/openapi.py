@@ -7,6 +7,8 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 from rest_framework_simplejwt.serializers import TokenObtainSerializer
 
@@ -223,3 +225,22 @@ def drop_slashless_copies(endpoints):
         for path, regex, method, callback in endpoints
         if path.endswith("/") or (path + "/", method) not in slashed
     ]
+
+
+#: The headers of a page of a bare-array list (``core.pagination.page_headers``).
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="How many items the whole list holds.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='The next and previous pages (`<url>; rel="next"`), when there are.',
+    ),
+]

@@ -10,6 +10,9 @@ Ordering always ends in the primary key (``core.filters.StableOrderingFilter``),
 ``next`` returns every row exactly once, also while rows are inserted and deleted. NULLs sort
 after every value (ascending: ``NULLS LAST``, descending: ``NULLS FIRST``) on every database,
 as PostgreSQL does by default; an ordering expression that says otherwise is followed as it says.
+
+APIs whose lists are bare arrays (the passport's ``limit``/``offset``, VoltStorage's
+``page``/``count``) put the total and the neighbouring pages in headers: ``page_headers``.
 """
 
 from __future__ import annotations
@@ -291,3 +294,25 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             }
         )
         return parameters
+
+
+def page_headers(
+    request, *, total: int, next_params: dict | None, previous_params: dict | None
+) -> dict[str, str]:
+    """The headers of a page of a bare-array list: the total in ``X-Total-Count`` and the
+    neighbouring pages in ``Link`` (RFC 8288, ``rel="next"`` and ``rel="prev"``): the request's
+    absolute URL in the route's named (slashed) form with ``next_params`` or
+    ``previous_params`` (query parameters to set) replaced; ``None`` where there is no such
+    page."""
+    links = []
+    for params, rel in ((next_params, "next"), (previous_params, "prev")):
+        if params is None:
+            continue
+        url = canonical_uri(request)
+        for name, value in params.items():
+            url = replace_query_param(url, name, value)
+        links.append(f'<{url}>; rel="{rel}"')
+    headers = {"X-Total-Count": str(total)}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers

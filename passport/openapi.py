@@ -14,7 +14,6 @@ import functools
 from typing import Any
 
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from core.openapi import PlatformAutoSchema
@@ -205,23 +204,6 @@ PAGE_PARAMETERS = [
     ),
     OpenApiParameter(
         "offset", {"type": "integer", "minimum": 0}, description="Items to skip (default 0)."
-    ),
-]
-
-PAGE_HEADERS = [
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="How many items the whole list holds.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='The next and previous pages (`<url>; rel="next"`), when there are.',
     ),
 ]
 

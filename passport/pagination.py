@@ -11,9 +11,8 @@ import threading
 from collections.abc import Iterator
 
 from rest_framework.exceptions import ValidationError
-from rest_framework.utils.urls import replace_query_param
 
-from core.routers import canonical_uri
+from core.pagination import page_headers
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -49,21 +48,18 @@ class Page:
         else:
             self.items = []
 
-    def _link(self, offset: int) -> str:
-        url = canonical_uri(self.request)
-        url = replace_query_param(url, "limit", self.limit)
-        return replace_query_param(url, "offset", offset)
-
     def headers(self) -> dict[str, str]:
-        links = []
-        if self.offset + self.limit < self.total:
-            links.append(f'<{self._link(self.offset + self.limit)}>; rel="next"')
-        if self.offset > 0:
-            links.append(f'<{self._link(max(self.offset - self.limit, 0))}>; rel="prev"')
-        headers = {"X-Total-Count": str(self.total)}
-        if links:
-            headers["Link"] = ", ".join(links)
-        return headers
+        more = self.offset + self.limit < self.total
+        return page_headers(
+            self.request,
+            total=self.total,
+            next_params={"limit": self.limit, "offset": self.offset + self.limit} if more else None,
+            previous_params=(
+                {"limit": self.limit, "offset": max(self.offset - self.limit, 0)}
+                if self.offset > 0
+                else None
+            ),
+        )
 
 
 _collector_lock = threading.Lock()

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
-from rest_framework.utils.urls import replace_query_param
 
 from core.filters import MAX_BIGINT, repeated_values
-from core.routers import canonical_uri
+from core.pagination import page_headers
 
 MAX_PAGE_SIZE = 1000
 MAX_QUERY_LENGTH = 200
@@ -160,14 +159,12 @@ class Page:
         return page
 
     def headers(self) -> dict[str, str]:
-        url = canonical_uri(self.request)
-        links = []
-        if self.number * self.size < self.total:
-            links.append(f'<{replace_query_param(url, "page", self.number + 1)}>; rel="next"')
+        previous = None
         if self.number > 1:
-            previous = min(self.number - 1, max(1, -(-self.total // self.size)))
-            links.append(f'<{replace_query_param(url, "page", previous)}>; rel="prev"')
-        headers = {"X-Total-Count": str(self.total)}
-        if links:
-            headers["Link"] = ", ".join(links)
-        return headers
+            previous = {"page": min(self.number - 1, max(1, -(-self.total // self.size)))}
+        return page_headers(
+            self.request,
+            total=self.total,
+            next_params={"page": self.number + 1} if self.number * self.size < self.total else None,
+            previous_params=previous,
+        )

@@ -17,22 +17,6 @@ ERRORS_SCHEMA = {
     "required": ["errors"],
 }
 
-PAGE_HEADERS = [
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="How many items the whole list holds.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='The next and previous pages (`<url>; rel="next"`), when there are.',
-    ),
-]
 
 PAGE_PARAMETERS = [
     OpenApiParameter(

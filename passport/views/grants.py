@@ -9,12 +9,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.openapi import PAGE_HEADERS
 from core.parsers import ORJSONParser
 from core.tenancy import Role, has_role
 from passport import services
 from passport.definitions import ID_FIELD
 from passport.models import Passport
-from passport.openapi import PAGE_HEADERS, PAGE_PARAMETERS, PassportAutoSchema
+from passport.openapi import PAGE_PARAMETERS, PassportAutoSchema
 from passport.pagination import Page
 from passport.serializers import PassportGrantListSerializer, PassportGrantSerializer
 

@@ -8,11 +8,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.openapi import PAGE_HEADERS
 from passport.access import RESTRICTED, is_member_or_staff, points_of
 from passport.classes import ALL_POINTS, node_at, trim
 from passport.definitions import ID_FIELD
 from passport.models import Passport
-from passport.openapi import PAGE_HEADERS, PAGE_PARAMETERS, PassportAutoSchema, ref
+from passport.openapi import PAGE_PARAMETERS, PassportAutoSchema, ref
 from passport.pagination import Page
 from passport.schema import path_parts
 from passport.serializers import PassportFormSerializer, passport_data

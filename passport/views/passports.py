@@ -11,13 +11,14 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.models import Organization
+from core.openapi import PAGE_HEADERS
 from core.tenancy import is_staff, organization_roles
 from passport import catenax, services
 from passport.access import points_by_passport, points_of
 from passport.classes import ALL_POINTS
 from passport.definitions import ID_FIELD, SECTIONS
 from passport.filters import PassportFilterSet
-from passport.openapi import PAGE_HEADERS, PAGE_PARAMETERS, body, ref
+from passport.openapi import PAGE_PARAMETERS, body, ref
 from passport.pagination import Page, collector_paused
 from passport.renderers import CatenaXRenderer
 from passport.serializers import (

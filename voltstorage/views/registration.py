@@ -11,11 +11,12 @@ from rest_framework.views import APIView
 
 from core import tokens
 from core.access import AccessControlledViewSetMixin
+from core.openapi import PAGE_HEADERS
 from core.views import AccessTokenObtainView
 from voltstorage import catalogue
 from voltstorage.filters import Page, filter_products
 from voltstorage.models import Component, Group, Product, ProductType
-from voltstorage.openapi import PAGE_HEADERS, PAGE_PARAMETERS, VoltStorageAutoSchema
+from voltstorage.openapi import PAGE_PARAMETERS, VoltStorageAutoSchema
 from voltstorage.serializers import (
     ComponentSerializer,
     GroupSerializer,
