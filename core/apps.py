@@ -9,4 +9,5 @@ class CoreConfig(AppConfig):
         from core import (  # noqa: F401  (they register themselves)
             checks,  # system checks: a placeholder secret key fails check --deploy
             openapi,  # the OpenAPI auth extensions
+            sqlite,  # SQLite: one idle connection per process keeps the WAL open
         )
