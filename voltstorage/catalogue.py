@@ -3,15 +3,22 @@
 Each field has its wire name (JSON bodies, the stream, ``latest-data``, ``fields=`` of the
 export), its label (the header of the CSV export, as the original writes it), its unit and its
 meaning, and how it is stored and rolled up. The order of the table is the order of the export's
-columns. Sign conventions: grid power is positive when importing from the grid; the storage's
-powers (``inverterPower``, ``powerElectronicsPower``, ``storagePower``) are positive while the
-storage charges and negative while it discharges; PV and household powers are never negative.
+columns.
+
+Sign conventions, the original's (its documented CSV sample): grid power is positive when
+importing from the grid and negative when exporting; the storage's powers (``inverterPower``,
+``powerElectronicsPower``, ``storagePower``) are positive while the storage discharges
+(delivers power to the house) and negative while it charges; PV and household powers are never
+negative. In the sample, ``inverterPower`` is +433 W while the state of charge falls from
+0.611868 to 0.611472, and household (815.7 W) = PV (432.4) + inverter (433.1) + grid (-49.9).
 
 Storage (``voltstorage.models.Sample``): one column per field, ``status`` a 32-bit integer (a
 state code), every other field a 64-bit float. Rollups (``voltstorage.rollups``) keep, per
 field and period, the count, sum, minimum and maximum of its samples; power fields also the
-seconds their values held, the energy in and out (watt-seconds) and the seconds of positive
-power; the state of charge also its rises and falls.
+seconds their values held, the energy of their positive and of their negative part
+(``energy_in``, ``energy_out``, watt-seconds: "in" is the field's positive direction, so for the
+storage's powers ``energy_in`` is the energy released and ``energy_out`` the energy stored) and
+the seconds of positive power; the state of charge also its rises and falls.
 """
 
 from __future__ import annotations
@@ -87,8 +94,8 @@ FIELDS: tuple[Field, ...] = (
         "inverter_power",
         "inverterPower",
         "W",
-        "AC power of the storage's inverter: charging (AC drawn into the storage) positive, "
-        "discharging (AC delivered to the house) negative.",
+        "AC power of the storage's inverter: discharging (AC delivered to the house) positive, "
+        "charging (AC drawn into the storage) negative.",
         Kind.POWER,
     ),
     Field(
@@ -105,7 +112,7 @@ FIELDS: tuple[Field, ...] = (
         "Power_Power Electronics",
         "W",
         "Power the storage's power electronics (its DC/AC converter) pass on their DC side: "
-        "charging positive, discharging negative.",
+        "discharging positive, charging negative.",
         Kind.POWER,
     ),
     Field(
@@ -134,8 +141,8 @@ FIELDS: tuple[Field, ...] = (
         "storage_power",
         "Power_Storage",
         "W",
-        "DC power into the battery stack (the electrolyte), after the pumps and control "
-        "electronics: charging positive, discharging negative.",
+        "DC power of the battery stack (the electrolyte), after the pumps and control "
+        "electronics: discharging (out of the stack) positive, charging (into it) negative.",
         Kind.POWER,
     ),
     Field(

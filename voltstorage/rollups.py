@@ -10,7 +10,9 @@ What each column holds, for a field's samples in the period (``catalogue`` names
   long: the device was off, nothing more is assumed; the newest sample holds that long until a
   later one arrives); the held span is split at the period boundaries. ``seconds``: held
   seconds; ``energy_in``: integral of the positive part of the power over time
-  (watt-seconds); ``energy_out``: of the negative part, as a positive number;
+  (watt-seconds); ``energy_out``: of the negative part, as a positive number ("in" is the
+  field's positive direction: grid import, but for the storage's powers, positive while
+  discharging, ``energy_in`` is the energy released and ``energy_out`` the energy stored);
   ``active_seconds``: held seconds with a positive value;
 - levels (the state of charge): ``rise`` and ``fall``, the sums of the increases and of the
   decreases between consecutive samples at most the hold apart, in the period of the later one.

@@ -11,9 +11,11 @@
   ``storage_power_w``, between 5 % and 100 % state of charge, computed minute by minute (the
   only sequential step) with the losses of the inverter and of the stack; its pumps draw
   their own power while it works;
-- **measurements**: grid power = household + storage AC power - PV (import positive, storage
-  charging positive), stack voltage from the state of charge and the current, electrolyte
-  and pump temperatures warming with the work done and following the day, and a state code.
+- **measurements**: grid power = household + pumps - PV - storage AC power, with the
+  original's signs (grid import positive; the storage's powers positive while it discharges,
+  negative while it charges, as in its documented CSV sample), stack voltage from the state of
+  charge and the current, electrolyte and pump temperatures warming with the work done and
+  following the day, and a state code.
 
 A month of 1 Hz samples (2.6 million) takes a few seconds; ``manage.py voltstorage_simulate``
 writes them through the same path as ingestion.
@@ -90,6 +92,8 @@ def _minutes(start_ms: int, end_ms: int, site: Site, rng) -> dict[str, np.ndarra
     household = household + appliances
 
     soc = np.empty(count)
+    # Computed here as flows into the storage (charging positive); ``simulate`` turns them to the
+    # original's signs (discharging positive).
     ac = np.empty(count)  # storage AC power, charging positive
     dc = np.empty(count)  # power into the stack, charging positive
     level = 0.5
@@ -141,26 +145,29 @@ def simulate(
     noise = rng.normal(size=(count, 4))
     pv = np.clip(at("pv") * (1 + 0.01 * noise[:, 0]), 0, None)
     household = np.clip(at("household") + 15 * noise[:, 1], 60, None)
-    ac = at("ac")
-    dc = at("dc")
-    working = np.abs(ac) > 1
+    # The storage's powers with the original's signs: positive while it discharges.
+    inverter = -at("ac")
+    storage = -at("dc")
+    working = np.abs(inverter) > 1
     pumps = np.where(working, site.pump_power_w, 4.0)
-    storage = dc
-    electronics = np.where(ac >= 0, ac * site.inverter_efficiency, ac / site.inverter_efficiency)
-    grid = household + ac + pumps - pv + 8 * noise[:, 2]
+    # The DC side: more than the AC side while discharging, less while charging.
+    electronics = np.where(
+        inverter >= 0, inverter / site.inverter_efficiency, inverter * site.inverter_efficiency
+    )
+    grid = household + pumps - pv - inverter + 8 * noise[:, 2]
     soc = np.clip(at("soc"), 0, 1)
-    current = dc / site.nominal_voltage
+    current = -storage / site.nominal_voltage  # into the stack
     voltage = site.nominal_voltage + 6 * (soc - 0.5) + 0.02 * current + 0.05 * noise[:, 3]
     hours = ((times % DAY_MS) / 3_600_000 + site.longitude / 15) % 24
-    activity = np.convolve(np.abs(dc), np.ones(600) / 600, mode="same")
+    activity = np.convolve(np.abs(storage), np.ones(600) / 600, mode="same")
     electrolyte = 24 + 4 * np.sin(2 * np.pi * (hours - 9) / 24) + activity / 200
     pump = electrolyte + 3 + 6 * working + rng.normal(scale=0.1, size=count)
     idle = np.where(soc >= 0.999, FULL, np.where(soc <= 0.051, EMPTY, STANDBY))
-    status = np.where(ac > 1, CHARGING, np.where(ac < -1, DISCHARGING, idle))
+    status = np.where(inverter > 1, DISCHARGING, np.where(inverter < -1, CHARGING, idle))
     columns = {
         "gridPower": grid,
         "householdPower": household,
-        "inverterPower": ac,
+        "inverterPower": inverter,
         "pvPower": pv,
         "powerElectronicsPower": electronics,
         "stateOfCharge": soc,

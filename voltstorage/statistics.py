@@ -18,8 +18,10 @@ which the documented magnitudes show: 21,982,919 Ws = 6.1 kWh stored in a day):
 ``pv-total``                energy the PV produced: integral of ``pvPower`` (Ws)
 ``pv-activity``             share of the PV's held time with ``pvPower`` above 0 (0 to 1)
 ``consumption-total``       energy the household consumed: integral of ``householdPower`` (Ws)
-``storage-total-stored``    DC energy into the stack: integral of positive ``storagePower`` (Ws)
-``storage-total-released``  DC energy out of the stack: integral of negative ``storagePower``
+``storage-total-stored``    DC energy into the stack: integral of negative ``storagePower`` (Ws;
+                            the storage's powers are positive while it discharges, negative
+                            while it charges, as in the original's CSV sample)
+``storage-total-released``  DC energy out of the stack: integral of positive ``storagePower``
 ``max-temperature``         highest ``electrolyteTemperature`` (°C)
 ``own-consumption``         share of the PV energy used on site rather than exported:
                             (pv-total - energy exported to the grid) / pv-total, 0 without PV;
@@ -29,12 +31,12 @@ which the documented magnitudes show: 21,982,919 Ws = 6.1 kWh stored in a day):
 ``dc-capacity``             DC energy released per full discharge: storage-total-released / the
                             sum of the falls of ``stateOfCharge`` (Ws); ``nSamples``:
                             ``storagePower`` samples
-``ac-capacity``             the same at the AC side: energy out of the inverter (negative
+``ac-capacity``             the same at the AC side: energy the inverter delivers (positive
                             ``inverterPower``) / the falls of ``stateOfCharge``; ``nSamples``:
                             ``inverterPower`` samples
 ``dc-efficiency``           round trip at the DC side: energy out per unit of charge fallen
-                            divided by energy in per unit of charge risen (independent of the
-                            charge at the bucket's ends)
+                            divided by energy in (negative ``storagePower``) per unit of
+                            charge risen (independent of the charge at the bucket's ends)
 ``ac-efficiency``           the same with ``inverterPower``
 ``self-sufficiency``        share of the consumption not drawn from the grid: 1 - grid import
                             / consumption-total, from 0 to 1; ``totalWeight``:
@@ -81,11 +83,13 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("household_in", "household_power_energy_in", ADD),
     ("grid_in", "grid_power_energy_in", ADD),
     ("grid_out", "grid_power_energy_out", ADD),
-    ("storage_in", "storage_power_energy_in", ADD),
-    ("storage_out", "storage_power_energy_out", ADD),
+    # The storage's powers are positive while it discharges: their positive part ("energy_in")
+    # is the energy released, their negative part ("energy_out") the energy stored.
+    ("storage_released", "storage_power_energy_in", ADD),
+    ("storage_stored", "storage_power_energy_out", ADD),
     ("storage_count", "storage_power_count", ADD),
-    ("inverter_in", "inverter_power_energy_in", ADD),
-    ("inverter_out", "inverter_power_energy_out", ADD),
+    ("inverter_released", "inverter_power_energy_in", ADD),
+    ("inverter_stored", "inverter_power_energy_out", ADD),
     ("inverter_count", "inverter_power_count", ADD),
     ("soc_rise", "state_of_charge_rise", ADD),
     ("soc_fall", "state_of_charge_fall", ADD),
@@ -356,16 +360,16 @@ def _buckets(starts: np.ndarray, values: np.ndarray) -> bytes:
         pv_in = total("pv_in")
         household = total("household_in")
         grid_in, grid_out = total("grid_in"), total("grid_out")
-        storage_in, storage_out = total("storage_in"), total("storage_out")
-        inverter_in, inverter_out = total("inverter_in"), total("inverter_out")
+        stored, released = total("storage_stored"), total("storage_released")
+        inverter_stored, inverter_released = total("inverter_stored"), total("inverter_released")
         rise, fall = total("soc_rise"), total("soc_fall")
         pv_seconds = total("pv_seconds")
         pv_activity = np.where(pv_seconds > 0, total("pv_active") / pv_seconds, np.nan)
         own = np.where(pv_in > 0, np.clip((pv_in - grid_out) / pv_in, 0.0, 1.0), 0.0)
-        dc_capacity = np.where(fall > 0, storage_out / fall, np.nan)
-        ac_capacity = np.where(fall > 0, inverter_out / fall, np.nan)
-        dc_in_per_charge = np.where(rise > 0, storage_in / rise, np.nan)
-        ac_in_per_charge = np.where(rise > 0, inverter_in / rise, np.nan)
+        dc_capacity = np.where(fall > 0, released / fall, np.nan)
+        ac_capacity = np.where(fall > 0, inverter_released / fall, np.nan)
+        dc_in_per_charge = np.where(rise > 0, stored / rise, np.nan)
+        ac_in_per_charge = np.where(rise > 0, inverter_stored / rise, np.nan)
         dc_efficiency = np.where(dc_in_per_charge > 0, dc_capacity / dc_in_per_charge, np.nan)
         ac_efficiency = np.where(ac_in_per_charge > 0, ac_capacity / ac_in_per_charge, np.nan)
         self_sufficiency = np.where(
@@ -391,8 +395,8 @@ def _buckets(starts: np.ndarray, values: np.ndarray) -> bytes:
         integers(pv_in),
         reals(pv_activity),
         consumption,
-        integers(storage_out),
-        integers(storage_in),
+        integers(released),
+        integers(stored),
         reals(column("electrolyte_max")),
         pv_count,
         reals(own),

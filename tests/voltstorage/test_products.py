@@ -4,6 +4,7 @@ filters and sort, who sees what (404 beyond), who may change what (403), and reg
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from rest_framework.test import APIClient
@@ -474,4 +475,8 @@ def test_the_field_catalogue(member):
         "Status",
     ]
     assert "import" in by_name["gridPower"]["meaning"]
-    assert "charging" in by_name["inverterPower"]["meaning"]
+    # The original's signs (its CSV sample): the storage's powers are positive discharging.
+    for name in ("inverterPower", "powerElectronicsPower", "storagePower"):
+        meaning = by_name[name]["meaning"]
+        assert re.search(r"\bdischarging[^,;:]*positive", meaning), meaning
+        assert re.search(r"\bcharging[^,;:]*negative", meaning), meaning

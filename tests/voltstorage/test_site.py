@@ -125,11 +125,25 @@ def test_the_simulated_home_is_plausible():
     assert (column["pvPower"][((times // 1000 + 3600) % 86400) < 3 * 3600] == 0).all()  # night
     assert ((column["stateOfCharge"] >= 0) & (column["stateOfCharge"] <= 1)).all()
     assert column["stateOfCharge"].max() - column["stateOfCharge"].min() > 0.2
-    # Import positive, storage charging positive: the grid takes what PV and storage leave.
-    balance = column["householdPower"] + column["inverterPower"] - column["pvPower"]
+    # The original's signs: grid import positive, storage discharging positive; the grid
+    # takes what PV and storage leave (household = PV + inverter + grid, as in its CSV sample).
+    balance = column["householdPower"] - column["pvPower"] - column["inverterPower"]
     assert np.abs(column["gridPower"] - balance).mean() < 100
-    charging = column["inverterPower"] > 1
+    discharging = column["inverterPower"] > 1
+    charging = column["inverterPower"] < -1
+    assert discharging.any() and charging.any()
+    assert (column["status"][discharging] == simulation.DISCHARGING).all()
     assert (column["status"][charging] == simulation.CHARGING).all()
+    soc_change = np.diff(column["stateOfCharge"])
+    # The charge falls while discharging and rises while charging (but where the minute's
+    # flows are interpolated across a change of direction).
+    assert (soc_change[discharging[1:] & discharging[:-1]] <= 0).mean() > 0.99
+    assert (soc_change[charging[1:] & charging[:-1]] >= 0).mean() > 0.99
+    same_sign = np.sign(column["storagePower"]) == np.sign(column["inverterPower"])
+    assert same_sign[discharging | charging].mean() > 0.99
+    # Discharging, the DC side passes more than the AC side delivers.
+    electronics = column["powerElectronicsPower"]
+    assert (electronics[discharging] >= column["inverterPower"][discharging]).mean() > 0.99
     assert (column["pumpTemperature"] > column["electrolyteTemperature"]).mean() > 0.95
 
 

@@ -109,7 +109,8 @@ def test_energy_is_split_at_bucket_boundaries(ingest, product, client):
 
 def test_shares_capacities_and_efficiencies(ingest, product, client):
     """An hour of charging from PV, then an hour of discharging, every 10 s (the last sample,
-    at the end of the two hours, is left out of the range)."""
+    at the end of the two hours, is left out of the range). The storage's powers are negative
+    while it charges and positive while it discharges, as in the original's CSV sample."""
     hour, half = 3600, 360
 
     def phase(first, second):
@@ -121,8 +122,8 @@ def test_shares_capacities_and_efficiencies(ingest, product, client):
         pvPower=phase(2000, 0),
         gridPower=phase(-500, 250),
         householdPower=1000,
-        storagePower=phase(1000, -800),
-        inverterPower=phase(1100, -700),
+        storagePower=phase(-1000, 800),
+        inverterPower=phase(-1100, 700),
         stateOfCharge=lambda i: 0.5 + 0.4 * (i if i <= half else 2 * half - i) / half,
         electrolyteTemperature=lambda i: 30 + i % 2 if i < half else 36,
         pumpTemperature=phase(40, 41),
@@ -151,6 +152,52 @@ def test_shares_capacities_and_efficiencies(ingest, product, client):
         "nSamples": 720,
         "value": pytest.approx((700 / fall) / (1100 / rise)),
     }
+
+
+def test_storage_powers_are_positive_while_discharging_as_in_the_documented_sample(
+    ingest, product, client
+):
+    """The original's CSV sample: ``inverterPower`` and ``Power_Power Electronics`` at +433 W
+    while the state of charge falls (0.611868 to 0.611709) and the household takes PV plus
+    inverter plus grid. Positive storage power is energy released, negative energy stored.
+    Seven seconds of power; the eighth sample, at zero, ends it."""
+
+    def seven(value):
+        return lambda i: value if i < 7 else 0
+
+    ingest(
+        product,
+        series_of(
+            8,
+            1,
+            inverterPower=seven(433.105),
+            powerElectronicsPower=seven(433.105),
+            storagePower=seven(450),
+            stateOfCharge=lambda i: 0.611868 - 0.0000227 * i,
+        ),
+    )
+    [discharging] = statistics(client, product, tstart=T0, tend=T0 + 7, timespan="lifetime")
+    assert discharging["storage-total-released"] == 450 * 7
+    assert discharging["storage-total-stored"] == 0
+    assert discharging["ac-capacity"]["value"] == pytest.approx(433.105 * 7 / (0.0000227 * 7))
+    assert discharging["dc-capacity"]["value"] > 0
+
+    charging = ProductFactory(organization=product.organization)
+    ingest(
+        charging,
+        series_of(
+            8,
+            1,
+            inverterPower=seven(-45.99),
+            storagePower=seven(-40),
+            stateOfCharge=lambda i: 0.5 + 0.0001 * i,
+        ),
+    )
+    [bucket] = statistics(client, charging, tstart=T0, tend=T0 + 7, timespan="lifetime")
+    assert bucket["storage-total-stored"] == 40 * 7
+    assert bucket["storage-total-released"] == 0
+    # Nothing fell: no capacity to report.
+    assert bucket["ac-capacity"]["value"] is None and bucket["dc-capacity"]["value"] is None
 
 
 def test_undefined_means_and_ratios_are_null_and_totals_zero(ingest, product, client):

@@ -19,7 +19,7 @@
     pvPower: "PV (W)",
     householdPower: "Household (W)",
     gridPower: "Grid, import + (W)",
-    inverterPower: "Storage AC, charging + (W)",
+    inverterPower: "Storage AC, discharging + (W)",
     stateOfCharge: "State of charge (%, right)",
   };
 
