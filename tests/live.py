@@ -176,6 +176,7 @@ def uvicorn(env: Mapping[str, str], log: Path, *, workers: int = 1, **kwargs):
         f"--workers={workers}",
         "--lifespan=off",
         "--no-access-log",
+        "--ws-per-message-deflate=false",
         "--timeout-graceful-shutdown=5",
     ]
     env = dict(env)

@@ -188,6 +188,7 @@ def uvicorn_server(
         "--lifespan=off",
         "--no-access-log",
         "--log-level=warning",
+        "--ws-per-message-deflate=false",  # as the ws service runs it (docker-compose.yml)
         "--timeout-graceful-shutdown=10",
         *extra_args,
     ]

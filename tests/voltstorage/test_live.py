@@ -166,6 +166,23 @@ def test_a_real_client_without_origin_gets_the_latest_data_a_foreign_page_nothin
     assert refusal.http_status == 403
 
 
+def test_the_stream_is_not_compressed_though_the_client_offers_it(sqlite_servers):
+    """uvicorn runs without per-message-deflate, as the ws service does: the frames are small
+    JSON, and compressing each for a thousand subscribers costs CPU for next to nothing."""
+    _, ws, token, mine, _, _ = sqlite_servers
+    url = ws.ws_url(f"/voltstorage/rest/products/{mine}/stream", f"token={token}")
+
+    async def handshake():
+        async with open_socket(url, origin=None) as sock:
+            frame = await receive_json(sock)
+            return sock.request.headers, sock.response.headers, frame
+
+    request, response, frame = asyncio.run(handshake())
+    assert frame["type"] == "latest-data"
+    assert "permessage-deflate" in request["Sec-WebSocket-Extensions"]
+    assert "Sec-WebSocket-Extensions" not in response
+
+
 def test_the_public_client_works_with_only_the_base_url_changed(sqlite_servers):
     """The calls of the one public VoltStorage client (a browser app), in its order, with its
     parameters, reading the answers as it does."""
