@@ -48,5 +48,6 @@ def _root_links() -> dict[str, str]:
 urlpatterns = [
     path("", BatteryDBRootView.as_view(links=_root_links()), name="api-root"),
     path("", include("batterydb.urls_measurements")),
+    path("", include("batterydb.urls_imports")),
     path("", include("batterydb.urls_resources")),
 ]
