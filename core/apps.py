@@ -11,3 +11,6 @@ class CoreConfig(AppConfig):
             openapi,  # the OpenAPI auth extensions
             sqlite,  # SQLite: one idle connection per process keeps the WAL open
         )
+        from core.jobs.worker import connect_embedded
+
+        connect_embedded()  # JOBS_WORKER=embedded: a worker thread in each server process

@@ -285,3 +285,7 @@ class UserAPIKey(AbstractAPIKey):
         verbose_name = "user API key"
         verbose_name_plural = "user API keys"
         indexes = [models.Index(fields=["user", "-created"], name="core_apikey_user_created")]
+
+
+# Background jobs (core.jobs): their models live beside their code.
+from core.jobs.models import Job, JobLease  # noqa: E402, F401

@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "channels",
     # Versions of passports (passport.models).
     "simple_history",
+    # Background jobs (core.jobs): django-tasks and its database queue.
+    "django_tasks",
+    "django_tasks_db",
     "core",
     *PLATFORM_APPS,
 ]
@@ -475,3 +478,18 @@ VOLTSTORAGE_HOLD_SECONDS = env_int("VOLTSTORAGE_HOLD_SECONDS", 300)
 VOLTSTORAGE_RAW_RETENTION_DAYS = env_int("VOLTSTORAGE_RAW_RETENTION_DAYS", 0)
 # Samples per ingestion request.
 VOLTSTORAGE_MAX_SAMPLES = env_int("VOLTSTORAGE_MAX_SAMPLES", 10_000)
+
+# --- Background jobs (core.jobs) --------------------------------------------------------------
+# "embedded": each server process runs a worker thread (nothing else to start); "external":
+# `manage.py jobs_worker` processes run the jobs, the servers only queue them.
+JOBS_WORKER = os.environ.get("JOBS_WORKER", "embedded")
+if JOBS_WORKER not in ("embedded", "external"):
+    raise ImproperlyConfigured("JOBS_WORKER must be embedded or external.")
+# A running job's worker writes a heartbeat this often; one silent for the timeout is deemed
+# stopped and its job queued again, up to the maximum of attempts (then failed).
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+JOBS_HEARTBEAT_TIMEOUT = env_int("JOBS_HEARTBEAT_TIMEOUT", 60)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+# An idle worker looks for queued jobs this often (the embedded one also when a job commits).
+JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 1)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,0 +1,278 @@
+"""Running a job: claim, heartbeat, the kind's call, the outcome; requeueing the jobs of
+workers that stopped.
+
+Every state change is one conditional ``UPDATE`` on the job row (``WHERE status = ...``), so
+that two workers, or a worker and the reaper, can never both win: a worker claims a job only
+if it is still queued, and writes the outcome only if the job is still running under its own
+worker id (a worker the reaper gave up on cannot overwrite the run that replaced it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.jobs.models import Job
+from core.jobs.registry import kind_function
+
+logger = logging.getLogger("core.jobs")
+
+Status = Job.Status
+
+#: The error of a job whose kind raised something other than JobError.
+GENERIC_ERROR = "The job failed because of an internal error; it has been logged."
+
+
+class JobError(Exception):
+    """Raised by a job kind: the job fails and its error is this message, shown as is."""
+
+
+class JobStateError(Exception):
+    """The job is not in a state that allows what was asked (a retry of a running job)."""
+
+
+def worker_id(suffix: str = "") -> str:
+    """Host, process and thread: unique across the machines of a worker pool."""
+    name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return f"{name}:{suffix}" if suffix else name
+
+
+def in_transaction() -> bool:
+    """Whether the current code runs inside ``transaction.atomic`` (a test case's own
+    wrapping transaction does not count)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+class Progress:
+    """The ``progress`` callable handed to a kind: ``progress(0.3)`` writes the fraction at
+    once, so that the API shows it while the job runs."""
+
+    def __init__(self, job: Job, worker: str) -> None:
+        self.job = job
+        self.worker = worker
+
+    def __call__(self, fraction: float) -> None:
+        if in_transaction():
+            raise RuntimeError(
+                "progress() inside transaction.atomic would not be visible until the "
+                "transaction ends; report progress between transactions"
+            )
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        Job.objects.filter(pk=self.job.pk, status=Status.RUNNING, worker=self.worker).update(
+            progress=fraction, heartbeat_at=timezone.now()
+        )
+        self.job.progress = fraction
+
+
+class Beat:
+    """A thread calling ``function`` every ``seconds`` until the block ends (the heartbeat
+    of a running job, the renewal of a periodic function's lease)."""
+
+    def __init__(self, function: Callable[[], object], seconds: float) -> None:
+        self.function = function
+        self.seconds = seconds
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="jobs-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.wait(self.seconds):
+                try:
+                    self.function()
+                except Exception:
+                    logger.exception("heartbeat failed")
+        finally:
+            connection.close()
+
+    def __enter__(self) -> Beat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def execute(job_id: int, *, worker: str | None = None, heartbeat: bool = True) -> Job | None:
+    """Run the job if it is still queued; returns it with its outcome, or None if another
+    worker had it (or it no longer exists)."""
+    worker = worker or worker_id()
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING,
+        attempts=F("attempts") + 1,
+        worker=worker,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        progress=0.0,
+        error="",
+        result=None,
+    )
+    if not claimed:
+        return None
+    job = Job.objects.select_related("organization", "user").get(pk=job_id)
+    function = kind_function(job.kind)
+    if function is None:
+        return _finish(job, worker, Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
+
+    def beat() -> None:
+        Job.objects.filter(pk=job_id, status=Status.RUNNING, worker=worker).update(
+            heartbeat_at=timezone.now()
+        )
+
+    beating = Beat(beat, settings.JOBS_HEARTBEAT_SECONDS) if heartbeat else None
+    try:
+        if beating:
+            beating.__enter__()
+        try:
+            result = function(job, Progress(job, worker))
+        finally:
+            if beating:
+                beating.__exit__(None, None, None)
+    except JobError as error:
+        return _finish(job, worker, Status.FAILED, error=str(error) or "The job failed.")
+    except Exception:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        return _finish(job, worker, Status.FAILED, error=GENERIC_ERROR)
+    if result is None:
+        result = {}
+    if not isinstance(result, dict):
+        logger.error("job kind %s returned %r, not a dict", job.kind, type(result))
+        return _finish(job, worker, Status.FAILED, error=GENERIC_ERROR)
+    try:
+        return _finish(job, worker, Status.SUCCEEDED, result=result)
+    except (TypeError, ValueError):
+        logger.exception("job %s (%s): its result is not JSON", job.pk, job.kind)
+        return _finish(job, worker, Status.FAILED, error=GENERIC_ERROR)
+
+
+def _finish(job: Job, worker: str, status: str, *, error: str = "", result=None) -> Job:
+    fields = {
+        "status": status,
+        "error": error,
+        "result": result,
+        "finished_at": timezone.now(),
+        "worker": "",
+    }
+    if status == Status.SUCCEEDED:
+        fields["progress"] = 1.0
+    updated = Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=worker).update(**fields)
+    if updated:
+        for name, value in fields.items():
+            setattr(job, name, value)
+    else:
+        job.refresh_from_db()
+    return job
+
+
+def enqueue(job: Job) -> None:
+    """Hand the job to the task queue. On the database backend the task row is written in
+    the caller's transaction, so that the job and its task are committed (or not) together;
+    the embedded worker is woken once they are committed."""
+    from core.jobs import tasks, worker
+
+    tasks.run_job.enqueue(job.pk)
+    transaction.on_commit(worker.wake)
+
+
+def start(kind: str, *, organization, user=None, params: dict | None = None) -> Job:
+    """Create a queued job of ``kind`` in the caller's transaction and enqueue it."""
+    if kind_function(kind) is None:
+        raise LookupError(f"no job kind {kind!r} is registered")
+    user = user if user is not None and getattr(user, "is_authenticated", False) else None
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            organization=organization,
+            user=user,
+            params=params or {},
+            max_attempts=settings.JOBS_MAX_ATTEMPTS,
+        )
+        enqueue(job)
+    return job
+
+
+def stale_cutoff():
+    return timezone.now() - timedelta(seconds=settings.JOBS_HEARTBEAT_TIMEOUT)
+
+
+def retry(job: Job) -> Job:
+    """Queue a failed job again (or a running one whose worker stopped beating). Its attempts
+    are kept; it may again be requeued up to JOBS_MAX_ATTEMPTS times if its worker stops."""
+    retryable = Job.objects.filter(pk=job.pk, status=Status.FAILED) | Job.objects.filter(
+        pk=job.pk, status=Status.RUNNING, heartbeat_at__lt=stale_cutoff()
+    )
+    with transaction.atomic():
+        updated = retryable.update(
+            status=Status.QUEUED,
+            worker="",
+            progress=0.0,
+            error="",
+            result=None,
+            finished_at=None,
+            max_attempts=F("attempts") + settings.JOBS_MAX_ATTEMPTS,
+        )
+        if not updated:
+            job.refresh_from_db()
+            raise JobStateError(f"Only a failed job can be retried; this one is {job.status}.")
+        enqueue(job)
+    job.refresh_from_db()
+    return job
+
+
+def reap() -> list[int]:
+    """Requeue the running jobs whose worker stopped beating (fail them once their attempts
+    are spent). Returns the ids of the jobs requeued or failed."""
+    cutoff = stale_cutoff()
+    timeout = settings.JOBS_HEARTBEAT_TIMEOUT
+    handled = []
+    stale = Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+    for pk, attempts, max_attempts in stale.values_list("pk", "attempts", "max_attempts"):
+        same = Job.objects.filter(pk=pk, status=Status.RUNNING, heartbeat_at__lt=cutoff)
+        if attempts < max_attempts:
+            with transaction.atomic():
+                if same.update(status=Status.QUEUED, worker="", progress=0.0):
+                    enqueue(Job(pk=pk))
+                    handled.append(pk)
+                    logger.warning("job %s: its worker stopped, queued again", pk)
+        elif same.update(
+            status=Status.FAILED,
+            worker="",
+            finished_at=timezone.now(),
+            error=(
+                f"The worker running the job stopped (no sign of life for {timeout} s) "
+                f"on each of its {attempts} attempts."
+            ),
+        ):
+            handled.append(pk)
+            logger.warning("job %s: its worker stopped, attempts spent, failed", pk)
+    return handled
+
+
+def run_queued(*, kind: str | None = None) -> list[Job]:
+    """Run every queued job now, in this thread, until none is left (jobs that queue jobs
+    included); returns them with their outcome. For tests and management commands."""
+    ran = []
+    seen: set[int] = set()
+    while True:
+        queued = Job.objects.filter(status=Status.QUEUED).exclude(pk__in=seen)
+        if kind is not None:
+            queued = queued.filter(kind=kind)
+        pks = list(queued.order_by("created_at", "id").values_list("pk", flat=True))
+        if not pks:
+            return ran
+        for pk in pks:
+            seen.add(pk)
+            job = execute(pk, heartbeat=False)
+            if job is not None:
+                ran.append(job)

@@ -1,0 +1,228 @@
+"""Workers: the loop that takes tasks from the queue (django-tasks-db's worker), and the
+housekeeping beside it (the reaper of jobs whose worker stopped, the periodic functions).
+
+``manage.py jobs_worker`` runs both in a worker process (``JOBS_WORKER=external``). With
+``JOBS_WORKER=embedded`` (the default) each server process starts them as daemon threads the
+first time it serves a request or starts a job, so that jobs complete with nothing else
+running; a job that was running when its server process stopped is taken up again by the
+reaper of the next process to start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import OperationalError, close_old_connections, connection
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands.db_worker import Worker as DBWorker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from core.jobs.models import JobLease
+from core.jobs.registry import Periodic, periodic_functions
+from core.jobs.runner import Beat, reap, worker_id
+
+logger = logging.getLogger("core.jobs")
+
+
+class TaskWorker(DBWorker):
+    """django-tasks-db's worker (its claim and run of a task), polling the queue every
+    ``JOBS_POLL_SECONDS`` when idle or at once when ``woken`` is set."""
+
+    def __init__(self, *, interval: float, worker: str) -> None:
+        super().__init__(
+            queue_names=[DEFAULT_TASK_QUEUE_NAME],
+            interval=0,
+            batch=False,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker[-64:],
+            excluded_queue_names=[],
+        )
+        self.poll_interval = interval
+        self.woken = threading.Event()
+
+    def claim(self):
+        """The next ready task, claimed for this worker (skip-locked on PostgreSQL, an
+        exclusive transaction on SQLite), or None."""
+        tasks = DBTaskResult.objects.ready().filter(
+            backend_name=self.backend_name, queue_name__in=self.queue_names
+        )
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+                return task_result
+        except OperationalError as error:
+            if is_locked_database_exception(error):
+                return None
+            raise
+
+    def run(self) -> None:
+        """django-tasks-db's loop, waiting on an event between empty polls rather than
+        sleeping, so that a committed job starts at once and an idle worker polls rarely."""
+        while self.running:
+            close_old_connections()
+            task_result = self.claim()
+            if task_result is not None:
+                self.run_task(task_result)
+            close_old_connections()
+            if self.running and task_result is None:
+                self.woken.wait(self.poll_interval)
+                self.woken.clear()
+
+    def stop(self) -> None:
+        self.running = False
+        self.woken.set()
+
+
+class Housekeeper:
+    """Every ``JOBS_HEARTBEAT_SECONDS``: requeue jobs whose worker stopped, and run the
+    periodic functions that are due and that no other worker holds."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self.stopped = threading.Event()
+
+    def tick(self) -> None:
+        try:
+            reap()
+        except Exception:
+            logger.exception("reaping stopped jobs failed")
+        for periodic in periodic_functions():
+            try:
+                run_periodic(periodic, self.worker)
+            except Exception:
+                logger.exception("periodic %s failed", periodic.name)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                close_old_connections()
+                self.tick()
+                close_old_connections()
+                self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def run_periodic(periodic: Periodic, worker: str) -> bool:
+    """Run ``periodic`` if it is due and this worker wins its lease; whether it ran.
+
+    The lease is one conditional update of its row, so exactly one worker wins it; the holder
+    renews it while the function runs, and a holder that dies loses it after
+    ``JOBS_HEARTBEAT_TIMEOUT`` seconds."""
+    now = timezone.now()
+    timeout = timedelta(seconds=settings.JOBS_HEARTBEAT_TIMEOUT)
+    JobLease.objects.bulk_create(
+        [JobLease(name=periodic.name, next_run_at=now)], ignore_conflicts=True
+    )
+    won = (
+        JobLease.objects.filter(name=periodic.name, next_run_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(holder=worker, lease_until=now + timeout, last_started_at=now)
+    )
+    if not won:
+        return False
+    mine = JobLease.objects.filter(name=periodic.name, holder=worker)
+
+    def renew() -> None:
+        mine.update(lease_until=timezone.now() + timeout)
+
+    try:
+        with Beat(renew, settings.JOBS_HEARTBEAT_SECONDS):
+            periodic.function()
+    finally:
+        finished = timezone.now()
+        mine.update(
+            lease_until=None,
+            holder="",
+            last_finished_at=finished,
+            next_run_at=finished + timedelta(seconds=periodic.every),
+        )
+    return True
+
+
+class Embedded:
+    """The worker and housekeeping threads of one server process."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        ident = worker_id("embedded")
+        self.tasks = TaskWorker(interval=settings.JOBS_POLL_SECONDS, worker=ident)
+        self.housekeeper = Housekeeper(ident)
+        self.threads = [
+            threading.Thread(target=self._run_tasks, name="jobs-worker", daemon=True),
+            threading.Thread(target=self.housekeeper.run, name="jobs-housekeeping", daemon=True),
+        ]
+
+    def _run_tasks(self) -> None:
+        try:
+            self.tasks.run()
+        finally:
+            connection.close()
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        logger.info("embedded jobs worker started in process %s", self.pid)
+
+    def stop(self) -> None:
+        self.tasks.stop()
+        self.housekeeper.stop()
+        for thread in self.threads:
+            thread.join()
+
+
+_lock = threading.Lock()
+_embedded: Embedded | None = None
+
+
+def ensure_embedded(**_kwargs) -> Embedded | None:
+    """Start this process's embedded worker once (again after a fork), if JOBS_WORKER is
+    ``embedded``. Connected to ``request_started``; called when a job is committed."""
+    global _embedded
+    if settings.JOBS_WORKER != "embedded":
+        return None
+    if _embedded is not None and _embedded.pid == os.getpid():
+        return _embedded
+    with _lock:
+        if _embedded is None or _embedded.pid != os.getpid():
+            _embedded = Embedded()
+            _embedded.start()
+    return _embedded
+
+
+def connect_embedded() -> None:
+    """Start the embedded worker with the first request a process serves (management
+    commands other than the server start none)."""
+    from django.core.signals import request_started
+
+    request_started.connect(ensure_embedded, dispatch_uid="core.jobs.embedded")
+
+
+def stop_embedded() -> None:
+    """Stop this process's embedded worker (tests)."""
+    global _embedded
+    with _lock:
+        if _embedded is not None and _embedded.pid == os.getpid():
+            _embedded.stop()
+        _embedded = None
+
+
+def wake() -> None:
+    """A job was committed: start the embedded worker if needed and let it poll now."""
+    embedded = ensure_embedded()
+    if embedded is not None:
+        embedded.tasks.woken.set()
