@@ -60,6 +60,21 @@ def _generous_login_limits(settings):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "token_refresh": "1000/min"}
 
 
+@pytest.fixture(autouse=True)
+def _jobs_run_by_the_tests(settings):
+    """No embedded jobs worker in tests: jobs stay queued until a test runs them (run_jobs)."""
+    settings.JOBS_WORKER = "external"
+
+
+@pytest.fixture
+def run_jobs(db):
+    """``run_jobs()`` runs every queued job now, in the test's thread, and returns the jobs
+    with their outcome (``core.jobs.run_queued``; ``run_jobs(kind="app.name")`` for one kind)."""
+    from core.jobs import run_queued
+
+    return run_queued
+
+
 def jwt_for(user) -> str:
     """An access token of the platform minted directly, without a login round trip (and
     without a query)."""
