@@ -20,13 +20,14 @@ between makes the write start again (up to three times).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model, Q
 
 from batterydb.models import BMSResult, EISData
+from batterydb.services.analysis import eis_analyses_mark_stale
 from core.copy import copy_rows
 
 # Rows as validated: (test_id, frequency or timestamp, parameter, value).
@@ -101,8 +102,16 @@ def eis_data_ingest(
     ``rows`` are validated ``(test_id, frequency, parameter, value)``; ``organization_of``
     maps each test to its organization, which every row gets. Raises
     :class:`DuplicatePoints` if points are repeated within the batch, or already stored and
-    ``replace`` is false. ``returning`` asks for the ids."""
-    return _ingest(EIS_TABLE, rows, organization_of, replace=replace, returning=returning)
+    ``replace`` is false. ``returning`` asks for the ids. The tests' analyses are marked
+    stale in the same transaction."""
+    return _ingest(
+        EIS_TABLE,
+        rows,
+        organization_of,
+        replace=replace,
+        returning=returning,
+        written=lambda using: eis_analyses_mark_stale(test_ids=organization_of, using=using),
+    )
 
 
 def bms_results_ingest(
@@ -139,6 +148,7 @@ def _ingest(
     *,
     replace: bool,
     returning: bool,
+    written: Callable[[str], object] | None = None,
 ) -> IngestResult:
     using = router.db_for_write(table.model)
     if replace and (repeated := repeated_points(rows)):
@@ -155,6 +165,8 @@ def _ingest(
                 else:
                     new_rows = rows
                 new_ids = _insert(table, new_rows, organization_of, returning, using)
+                if written is not None:
+                    written(using)
         except IntegrityError as exc:
             if not _is_unique_violation(exc):
                 # A foreign key: a test deleted while the batch was written.
