@@ -53,6 +53,7 @@ from batterydb.serializers.measurements import (
     EISDataSerializer,
     EISTestReportRowSerializer,
 )
+from batterydb.services.analysis import eis_analyses_mark_stale
 from batterydb.services.ingest import (
     ConcurrentChange,
     DuplicatePoints,
@@ -136,6 +137,7 @@ class MeasurementViewSet(DictRowsMixin, AccessControlledViewSetMixin, viewsets.G
     wire_names: tuple[str, ...]  # the wire names of those columns
     clean_rows: Callable[[list], tuple[list, dict]]
     ingest: Callable[..., IngestResult]
+    tests_changed: Callable[..., object] = staticmethod(lambda *, test_ids: None)  # EIS: stale
 
     renderer_classes = [MeasurementJSONRenderer, BrowsableAPIRenderer]
     max_page_size = MAX_PAGE_SIZE
@@ -288,19 +290,20 @@ class MeasurementViewSet(DictRowsMixin, AccessControlledViewSetMixin, viewsets.G
         try:
             with transaction.atomic():
                 instance.save()
+                self.tests_changed(test_ids={current[self.wire_names[2]], row[0]})
         except IntegrityError as exc:
             errors = self.duplicate_point_errors(DuplicatePoints(stored=[0]))
             raise exceptions.ValidationError(errors["0"]) from exc
         return Response(self.to_wire(instance))
 
     def partial_update(self, request, *args, **kwargs):
-        kwargs["partial"] = True
-        return self.update(request, *args, **kwargs)
+        return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
         with transaction.atomic():
             instance.delete()
+            self.tests_changed(test_ids=[getattr(instance, self.columns[2])])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -402,6 +405,7 @@ class EISDataViewSet(MeasurementViewSet):
     wire_names = EIS_DATA_FIELDS
     clean_rows = staticmethod(clean_eis_rows)
     ingest = staticmethod(eis_data_ingest)
+    tests_changed = staticmethod(eis_analyses_mark_stale)
 
 
 @_measurement_schema(BMSResultSerializer, "BMSResult", "BMS results")
