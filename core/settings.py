@@ -340,6 +340,7 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "core.models.Membership.Role",
+        "JobStatusEnum": "core.jobs.models.Job.Status",
     },
 }
 

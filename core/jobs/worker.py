@@ -3,9 +3,9 @@ housekeeping beside it (the reaper of jobs whose worker stopped, the periodic fu
 
 ``manage.py jobs_worker`` runs both in a worker process (``JOBS_WORKER=external``). With
 ``JOBS_WORKER=embedded`` (the default) each server process starts them as daemon threads the
-first time it serves a request or starts a job, so that jobs complete with nothing else
-running; a job that was running when its server process stopped is taken up again by the
-reaper of the next process to start.
+first time it serves a request, so that jobs complete with nothing else running; a job that
+was running when its server process stopped is taken up again by the reaper of the next
+process to serve.
 """
 
 from __future__ import annotations
@@ -187,13 +187,15 @@ class Embedded:
 
 _lock = threading.Lock()
 _embedded: Embedded | None = None
+#: Set by ``jobs_worker``: a worker process never starts an embedded worker of its own.
+in_worker_process = False
 
 
 def ensure_embedded(**_kwargs) -> Embedded | None:
     """Start this process's embedded worker once (again after a fork), if JOBS_WORKER is
-    ``embedded``. Connected to ``request_started``; called when a job is committed."""
+    ``embedded``. Connected to ``request_started``."""
     global _embedded
-    if settings.JOBS_WORKER != "embedded":
+    if settings.JOBS_WORKER != "embedded" or in_worker_process:
         return None
     if _embedded is not None and _embedded.pid == os.getpid():
         return _embedded
@@ -222,7 +224,8 @@ def stop_embedded() -> None:
 
 
 def wake() -> None:
-    """A job was committed: start the embedded worker if needed and let it poll now."""
-    embedded = ensure_embedded()
-    if embedded is not None:
+    """A job was committed: this process's embedded worker, if it runs, polls now. (Scripts
+    and management commands that start jobs leave them to the servers' or workers' loops.)"""
+    embedded = _embedded
+    if embedded is not None and embedded.pid == os.getpid():
         embedded.tasks.woken.set()

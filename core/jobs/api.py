@@ -1,0 +1,74 @@
+"""``/api/v2/jobs/``: the jobs of the user's organizations (list, detail) and their retry."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.jobs.models import Job
+from core.jobs.runner import JobStateError, retry
+from core.models import Membership
+from core.tenancy import HasOrganizationRole, has_role, scope_queryset
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """A job's state: what ``Job.as_dict()`` gives, with its organization."""
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "organization",
+            "kind",
+            "status",
+            "progress",
+            "error",
+            "result",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Background jobs of your organizations: status, progress (0 to 1), the result once
+    succeeded or the error once failed. Members retry failed jobs."""
+
+    serializer_class = JobSerializer
+    queryset = Job.objects.all()
+    filterset_fields = {
+        "status": ["exact"],
+        "kind": ["exact"],
+        "organization": ["exact"],
+        "created_at": ["gte", "lte"],
+    }
+    ordering_fields = ["id", "created_at", "finished_at", "status", "kind"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return scope_queryset(super().get_queryset(), self.request, "organization")
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: JobSerializer,
+            403: OpenApiResponse(description="Your role in the organization is below member."),
+            409: OpenApiResponse(description="The job has not failed."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue a failed job again (its attempts are kept); 409 unless it failed."""
+        job = get_object_or_404(self.get_queryset(), pk=pk)
+        if not has_role(request, job.organization_id, Membership.Role.MEMBER):
+            raise exceptions.PermissionDenied(HasOrganizationRole.message)
+        try:
+            job = retry(job)
+        except JobStateError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,120 @@
+"""``/api/v2/jobs/``: scoped to the reader's organizations, filters, retry by members."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from core import jobs
+from core.jobs.models import Job
+from tests.core import jobs_kinds  # noqa: F401  (registers the test kinds)
+from tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failed_job(organization, member, run_jobs):
+    job = jobs.start("tests.flaky", organization=organization, user=member)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == "failed"
+    return job
+
+
+def test_detail_shows_the_jobs_state(client_for, viewer, organization, run_jobs):
+    job = jobs.start("tests.rows", organization=organization, params={"count": 2})
+    url = reverse("job-detail", args=[job.pk])
+    body = client_for(viewer).get(url).json()
+    assert (body["status"], body["progress"], body["result"]) == ("queued", 0.0, None)
+
+    run_jobs()
+    body = client_for(viewer).get(url).json()
+    assert body["status"] == "succeeded"
+    assert body["progress"] == 1.0
+    assert body["result"] == {"rows": 2, "attempt": 1}
+    assert body["attempts"] == 1
+    assert body["organization"] == organization.pk
+    assert body["kind"] == "tests.rows"
+    assert body["error"] == ""
+    assert body["started_at"] and body["finished_at"]
+
+
+def test_a_failed_jobs_error_is_shown_as_is(client_for, viewer, failed_job):
+    body = client_for(viewer).get(reverse("job-detail", args=[failed_job.pk])).json()
+    assert (body["status"], body["error"]) == ("failed", "first attempt fails")
+
+
+def test_list_shows_only_your_organizations_jobs_with_filters(
+    client_for, member, organization, other_organization, run_jobs
+):
+    mine = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    failing = jobs.start("tests.fails", organization=organization, params={"message": "no"})
+    jobs.start("tests.rows", organization=other_organization, params={"count": 1})
+    run_jobs()
+    client = client_for(member)
+    listed = client.get(reverse("job-list")).json()
+    assert sorted(job["id"] for job in listed["results"]) == sorted([mine.pk, failing.pk])
+    failed = client.get(reverse("job-list"), {"status": "failed"}).json()["results"]
+    assert [job["id"] for job in failed] == [failing.pk]
+    rows = client.get(reverse("job-list"), {"kind": "tests.rows"}).json()["results"]
+    assert [job["id"] for job in rows] == [mine.pk]
+
+
+def test_other_organizations_jobs_answer_404(client_for, outsider, failed_job):
+    client = client_for(outsider)
+    assert client.get(reverse("job-detail", args=[failed_job.pk])).status_code == 404
+    assert client.post(reverse("job-retry", args=[failed_job.pk])).status_code == 404
+    assert Job.objects.get(pk=failed_job.pk).status == "failed"
+
+
+def test_anonymous_is_refused(api_client, failed_job):
+    assert api_client.get(reverse("job-list")).status_code == 401
+    assert api_client.post(reverse("job-retry", args=[failed_job.pk])).status_code == 401
+
+
+def test_staff_see_every_job(client_for, staff, failed_job):
+    assert client_for(staff).get(reverse("job-detail", args=[failed_job.pk])).status_code == 200
+
+
+@pytest.mark.parametrize(("role", "expected"), [("viewer", 403), ("member", 202), ("owner", 202)])
+def test_retry_needs_the_member_role(request, client_for, failed_job, role, expected, run_jobs):
+    user = request.getfixturevalue(role)
+    response = client_for(user).post(reverse("job-retry", args=[failed_job.pk]))
+    assert response.status_code == expected
+    failed_job.refresh_from_db()
+    if expected == 202:
+        assert response.json()["status"] == "queued"
+        assert failed_job.status == "queued"
+        run_jobs()
+        failed_job.refresh_from_db()
+        assert (failed_job.status, failed_job.attempts) == ("succeeded", 2)
+    else:
+        assert failed_job.status == "failed"
+
+
+def test_retry_of_a_job_that_has_not_failed_is_a_409(client_for, member, organization):
+    job = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    response = client_for(member).post(reverse("job-retry", args=[job.pk]))
+    assert response.status_code == 409
+    assert "this one is queued" in response.json()["detail"]
+
+
+def test_the_list_costs_a_fixed_number_of_queries(
+    client_for, member, organization, django_assert_max_num_queries
+):
+    for _ in range(3):
+        jobs.start("tests.rows", organization=organization, params={"count": 1})
+    client = client_for(member)
+    client.get(reverse("job-list"))  # warm caches
+    for _ in range(20):
+        jobs.start("tests.rows", organization=OrganizationFactory(), params={"count": 1})
+        jobs.start("tests.rows", organization=organization, params={"count": 1})
+    with django_assert_max_num_queries(4):
+        body = client.get(reverse("job-list")).json()
+    assert body["count"] == 23
+
+
+def test_the_jobs_appear_in_the_batterydb_root(client_for, member):
+    body = client_for(member).get("/api/v2/").json()
+    assert any(str(link).rstrip("/").endswith("/api/v2/jobs") for link in body.values())
