@@ -152,4 +152,5 @@ def test_the_api_root_lists_every_resource(client_for, member):
     assert body["eis/data"] == "http://testserver/api/v2/eis/data/"
     assert body["organizations"] == "http://testserver/api/v2/organizations/"
     assert body["eis/tests/report"] == "http://testserver/api/v2/eis/tests/report/"
-    assert len(body) == 17
+    assert body["jobs"] == "http://testserver/api/v2/jobs/"
+    assert len(body) == 18
