@@ -9,5 +9,6 @@ class BatterydbConfig(AppConfig):
 
     def ready(self) -> None:
         from batterydb import signals
+        from batterydb.services import decode  # noqa: F401 - registers its job kind
 
         signals.connect()
