@@ -1,6 +1,6 @@
-"""Admin pages for users, organizations, memberships and API keys, and the bases every app's
-admin uses: organization-owned objects (organization read-only after create) and a paginator
-for tables with millions of rows."""
+"""Admin pages for users, organizations, memberships, API keys and background jobs, and the
+bases every app's admin uses: organization-owned objects (organization read-only after
+create) and a paginator for tables with millions of rows."""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from core import deletion, services
-from core.models import Membership, Organization, User, UserAPIKey
+from core import deletion, jobs, services
+from core.models import Job, Membership, Organization, User, UserAPIKey
 
 
 class MembershipInline(admin.TabularInline):
@@ -152,3 +152,38 @@ def _estimated_rows(queryset) -> int | None:
         )
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Background jobs, read-only: their state is the workers' to write. Failed jobs can be
+    queued again (the same retry as the API's)."""
+
+    list_display = ["id", "kind", "organization", "status", "progress", "attempts", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["kind", "organization__name", "error"]
+    date_hierarchy = "created_at"
+    list_select_related = ["organization"]
+    readonly_fields = [field.name for field in Job._meta.fields]
+    actions = ["retry_jobs"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("core.change_job")
+
+    @admin.action(description="Retry the selected failed jobs", permissions=["retry"])
+    def retry_jobs(self, request, queryset):
+        retried = 0
+        for job in queryset:
+            try:
+                jobs.retry(job)
+                retried += 1
+            except jobs.JobStateError:
+                pass
+        skipped = queryset.count() - retried
+        self.message_user(request, f"{retried} job(s) queued again; {skipped} had not failed.")

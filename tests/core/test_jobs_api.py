@@ -118,3 +118,27 @@ def test_the_list_costs_a_fixed_number_of_queries(
 def test_the_jobs_appear_in_the_batterydb_root(client_for, member):
     body = client_for(member).get("/api/v2/").json()
     assert any(str(link).rstrip("/").endswith("/api/v2/jobs") for link in body.values())
+
+
+def test_the_admin_lists_jobs_read_only_and_retries_failed_ones(
+    client, admin_user, failed_job, organization, run_jobs
+):
+    client.force_login(admin_user)
+    done = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    run_jobs(kind="tests.rows")
+    listing = client.get(reverse("admin:core_job_changelist"))
+    assert listing.status_code == 200
+    assert "tests.flaky" in listing.content.decode()
+    detail = client.get(reverse("admin:core_job_change", args=[failed_job.pk]))
+    assert "first attempt fails" in detail.content.decode()
+    assert 'name="_save"' not in detail.content.decode()
+
+    response = client.post(
+        reverse("admin:core_job_changelist"),
+        {"action": "retry_jobs", "_selected_action": [failed_job.pk, done.pk]},
+        follow=True,
+    )
+    assert "1 job(s) queued again; 1 had not failed." in response.content.decode()
+    failed_job.refresh_from_db()
+    done.refresh_from_db()
+    assert (failed_job.status, done.status) == ("queued", "succeeded")
