@@ -142,3 +142,28 @@ def test_the_admin_lists_jobs_read_only_and_retries_failed_ones(
     failed_job.refresh_from_db()
     done.refresh_from_db()
     assert (failed_job.status, done.status) == ("queued", "succeeded")
+
+
+def render_progress(job) -> str:
+    from django.template.loader import render_to_string
+
+    return render_to_string("core/job_progress.html", {"job": job})
+
+
+def test_the_progress_fragment_shows_the_jobs_state(organization, failed_job):
+    job = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    queued = render_progress(job)
+    assert f'data-job-url="/api/v2/jobs/{job.pk}/"' in queued
+    assert '<progress max="1" aria-label' in queued  # no value: an indeterminate bar
+    assert "core/jobs.js" in queued
+
+    Job.objects.filter(pk=job.pk).update(status="running", progress=0.375)
+    job.refresh_from_db()
+    running = render_progress(job)
+    assert 'value="0.375"' in running
+    assert "running, 38 %" in running
+
+    failed = render_progress(failed_job)
+    assert '<p class="job-error">first attempt fails</p>' in failed
+    assert "core/jobs.js" not in failed
+    assert "style=" not in queued + running + failed
