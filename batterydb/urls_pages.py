@@ -9,5 +9,6 @@ app_name = "batterydb-pages"
 
 urlpatterns = [
     path("eis-tests/", pages.eis_test_list, name="eis-test-list"),
+    path("eis-tests/compare/", pages.eis_compare, name="eis-compare"),
     path("eis-tests/<int:pk>/", pages.eis_test_page, name="eis-test-page"),
 ]

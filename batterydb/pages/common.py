@@ -1,0 +1,31 @@
+"""What the BatteryDB pages share: scoping to the user's organizations, reading ids from the
+query string, and the page answering bad input."""
+
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from core.tenancy import scope_queryset
+
+MAX_ID = 2**63 - 1
+
+
+def visible(request: HttpRequest, model: type[Model]) -> QuerySet:
+    """``model``'s objects in the user's organizations (all of them for staff)."""
+    return scope_queryset(model.objects.all(), request, "organization")
+
+
+def positive_int(raw: str) -> int | None:
+    """``raw`` as an id (a positive integer that fits the database), else None."""
+    raw = raw.strip()
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        return None
+    return int(raw)
+
+
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """The site's error page with status 400; ``message`` names the field and what it wants."""
+    context = {"status": 400, "title": "Bad request", "message": message}
+    return render(request, "core/error.html", context, status=400)

@@ -1,0 +1,80 @@
+"""The EIS test list and one test's page: its facts, Nyquist and Bode plots, the data table
+(paged for long sweeps) with units in every header, and the CSV download.
+
+Login required; scoped like the API (another organization's test, battery or device is a
+404; staff see all). No inline script: the plots' data go to ``static/batterydb/eis.js`` as a
+JSON data block (``json_script``), which the Content-Security-Policy lets through.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from batterydb.models import Battery, EISDevice, EISTest
+from batterydb.pages.common import bad_request, positive_int, visible
+from batterydb.pages.sweeps import data_table, plot_arrays, read_sweeps, sweep_unit
+
+TESTS_PER_PAGE = 50
+#: Frequencies per page of a test's data table (a usual sweep of 42 fits on one).
+ROWS_PER_PAGE = 50
+
+
+def visible_tests(request: HttpRequest):
+    """The EIS tests the user may see, with what the pages show of them."""
+    return visible(request, EISTest).select_related("organization", "battery", "device")
+
+
+@login_required
+def eis_test_list(request: HttpRequest) -> HttpResponse:
+    """The user's EIS tests, newest first; ``?battery=<id>`` or ``?device=<id>`` narrows the
+    list to one battery's or device's tests. Tests can be ticked for the comparison page."""
+    tests = visible_tests(request).order_by("-id")
+    context: dict = {}
+    for name, model in (("battery", Battery), ("device", EISDevice)):
+        raw = request.GET.get(name)
+        if raw is None or raw == "":
+            continue
+        pk = positive_int(raw)
+        if pk is None:
+            return bad_request(request, f"{name}: give the id of a {name}, a positive integer.")
+        context[name] = get_object_or_404(visible(request, model), pk=pk)
+        tests = tests.filter(**{name: context[name]})
+    page = Paginator(tests, TESTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "batterydb/eis_test_list.html", {"page": page, **context})
+
+
+@login_required
+def eis_test_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One test: facts and links, the plots, the data table a page of ``ROWS_PER_PAGE``
+    frequencies at a time (``?page=``), the test parameters without a frequency."""
+    test = get_object_or_404(visible_tests(request), pk=pk)
+    sweep = read_sweeps([test.pk])[test.pk]
+    unit = sweep_unit(sweep)
+    table = data_table(sweep, unit)
+    rows = Paginator(table["rows"], ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    plot = {"unit": unit.symbol, "sweep": plot_arrays(sweep, unit)}
+    report = reverse("batterydb:eis-test-report")
+    context = {
+        "test": test,
+        "unit": unit,
+        "api_url": reverse("batterydb:eis-test-detail", args=[test.pk]),
+        "data_api_url": f"{reverse('batterydb:eis-data-list')}?test={test.pk}",
+        "csv_url": f"{report}?test={test.pk}&format=csv",
+        "compare_url": (
+            f"{reverse('batterydb-pages:eis-compare')}?battery={test.battery_id}"
+            if test.battery_id
+            else None
+        ),
+        "frequency_count": len(table["rows"]),
+        "rows": rows.object_list,
+        "rows_page": rows,
+        "columns": table["columns"],
+        "headers": table["headers"],
+        "scalars": table["scalars"],
+        "plot": plot,
+    }
+    return render(request, "batterydb/eis_test_page.html", context)

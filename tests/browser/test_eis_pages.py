@@ -1,0 +1,150 @@
+"""The EIS pages in a real browser (headless Chromium): a test's page draws its Nyquist and
+Bode plots (uPlot canvases, as many points as the sweep has), the comparison page overlays one
+sweep per test, with no console error, no Content-Security-Policy violation and no request
+leaving the server, on a desktop and at a phone's width without sideways scrolling.
+
+The data are made with the ORM before the browser starts (the page fixtures come after the
+data fixture in each test's arguments); the browser reaches them over HTTP only.
+
+Run alone with ``.venv/bin/python -m pytest -m browser tests/browser/test_eis_pages.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from batterydb.demo import SWEEP_POINTS, create_demo_data, eis_rows
+from batterydb.models import EISData, EISTest
+from batterydb.pages.units import DOUBLE_PRIME, MINUS, PRIME
+from core.models import Membership
+from tests.browser.conftest import CHROMIUM, clean
+from tests.browser.test_flow import PHONE_WIDTH
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
+    ),
+]
+
+PASSWORD = "pass-word-123"  # UserFactory's
+TIMEOUT = 20_000  # ms for the scripts to draw
+
+
+@dataclass
+class World:
+    username: str
+    test_ids: list[int]  # one battery's tests, oldest first
+    battery_id: int
+
+
+@pytest.fixture
+def eis_world(transactional_db, live_server) -> World:
+    """A member of an organization with the demo data and two more tests of its first
+    battery (older, less aged), so that the battery has three sweeps to compare."""
+    organization = OrganizationFactory(name="Cell Lab")
+    user = UserFactory(username="analyst")
+    MembershipFactory(organization=organization, user=user, role=Membership.Role.MEMBER)
+    create_demo_data(organization=organization)
+    first = EISTest.objects.filter(organization=organization).order_by("id").first()
+    tests = [first]
+    for days, ageing in ((60, 0.8), (30, 0.9)):
+        test = EISTest.objects.create(
+            organization=organization,
+            battery=first.battery,
+            device=first.device,
+            status="completed",
+            completed_at=first.completed_at - dt.timedelta(days=days),
+        )
+        EISData.objects.bulk_create(eis_rows(test, ageing=ageing, ocv=3.66))
+        tests.insert(0 if days == 60 else 1, test)
+    return World(user.username, [t.pk for t in tests], first.battery_id)
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/accounts/profile/")
+
+
+def drawn_points(page, selector: str) -> tuple[int, int]:
+    """(points, series) a figure says it drew, once its script has drawn it on a canvas."""
+    page.wait_for_selector(f"{selector}.drawn canvas", timeout=TIMEOUT)
+    figure = page.locator(selector)
+    return int(figure.get_attribute("data-points")), int(figure.get_attribute("data-series"))
+
+
+def assert_no_sideways_scroll(page, width: int) -> None:
+    used = page.evaluate("document.documentElement.scrollWidth")
+    assert used <= width, f"the page is {used} px wide at {width} px"
+
+
+def test_the_test_page_draws_nyquist_and_bode_plots(eis_world, browser_page, live_server):
+    page, base = browser_page, live_server.url
+    log_in(page, base, eis_world.username)
+    test_id = eis_world.test_ids[-1]
+    page.goto(f"{base}/batterydb/eis-tests/{test_id}/")
+    for figure in ("#eis-nyquist", "#eis-bode-magnitude", "#eis-bode-phase"):
+        assert drawn_points(page, figure) == (SWEEP_POINTS, 1), figure
+    # The Nyquist plot's axes are in the page's unit, -Z'' upwards.
+    name = page.get_attribute("#eis-nyquist .eis-canvas", "aria-label")
+    assert name.endswith(f": {MINUS}Z{DOUBLE_PRIME} (mΩ) against Z{PRIME} (mΩ)"), name
+    name = page.get_attribute("#eis-bode-phase .eis-canvas", "aria-label")
+    assert name.endswith(": Phase (°) against Frequency (Hz)"), name
+    headers = page.locator("table.eis-data th").all_inner_texts()
+    assert headers[:4] == [
+        "Frequency (Hz)",
+        f"Z{PRIME} (mΩ)",
+        f"Z{DOUBLE_PRIME} (mΩ)",
+        "|Z| (mΩ)",
+    ]
+    page.wait_for_load_state("networkidle")
+    clean(page, "test page")
+
+    # From the test to its battery's tests, and to their comparison.
+    page.click("a.eis-battery-link")
+    page.wait_for_url(f"{base}/batterydb/eis-tests/?battery={eis_world.battery_id}")
+    assert page.locator("main table tbody tr").count() == 3
+    clean(page, "the battery's tests")
+
+
+def test_the_comparison_overlays_one_sweep_per_test(eis_world, browser_page, live_server):
+    page, base = browser_page, live_server.url
+    log_in(page, base, eis_world.username)
+    page.goto(f"{base}/batterydb/eis-tests/?battery={eis_world.battery_id}")
+    for test_id in eis_world.test_ids:
+        page.check(f"#compare-{test_id}")
+    page.click("text=Compare ticked tests")
+    page.wait_for_url(f"{base}/batterydb/eis-tests/compare/**")
+    points, series = drawn_points(page, "#eis-compare-nyquist")
+    assert series == 3 and points == 3 * SWEEP_POINTS
+    legend = page.locator("#eis-compare-nyquist .u-legend .u-series").all_inner_texts()
+    assert [label.split(" · ")[0].strip() for label in legend] == [
+        f"Test {test_id}" for test_id in eis_world.test_ids
+    ]
+    page.wait_for_load_state("networkidle")
+    clean(page, "comparison")
+
+
+def test_the_pages_fit_a_phone(eis_world, phone_page, live_server):
+    page, base = phone_page, live_server.url
+    log_in(page, base, eis_world.username)
+    page.goto(f"{base}/batterydb/eis-tests/{eis_world.test_ids[0]}/")
+    drawn_points(page, "#eis-bode-phase")
+    assert_no_sideways_scroll(page, PHONE_WIDTH)
+    canvas_width = page.evaluate(
+        "document.querySelector('#eis-nyquist canvas').getBoundingClientRect().width"
+    )
+    assert 200 <= canvas_width <= PHONE_WIDTH
+    clean(page, "test page on a phone")
+    page.goto(f"{base}/batterydb/eis-tests/compare/?battery={eis_world.battery_id}")
+    assert drawn_points(page, "#eis-compare-nyquist")[1] == 3
+    assert_no_sideways_scroll(page, PHONE_WIDTH)
+    clean(page, "comparison on a phone")
