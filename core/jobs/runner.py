@@ -31,6 +31,10 @@ Status = Job.Status
 #: The error of a job whose kind raised something other than JobError.
 GENERIC_ERROR = "The job failed because of an internal error; it has been logged."
 
+#: Jobs running in this process. The reaper leaves them alone whatever their heartbeat says:
+#: on SQLite a kind's long write transaction holds back the heartbeat's write, not the job.
+_running: set[int] = set()
+
 
 class JobError(Exception):
     """Raised by a job kind: the job fails and its error is this message, shown as is."""
@@ -131,12 +135,14 @@ def execute(job_id: int, *, worker: str | None = None, heartbeat: bool = True) -
         )
 
     beating = Beat(beat, settings.JOBS_HEARTBEAT_SECONDS) if heartbeat else None
+    _running.add(job_id)
     try:
         if beating:
             beating.__enter__()
         try:
             result = function(job, Progress(job, worker))
         finally:
+            _running.discard(job_id)
             if beating:
                 beating.__exit__(None, None, None)
     except JobError as error:
@@ -236,7 +242,9 @@ def reap() -> list[int]:
     cutoff = stale_cutoff()
     timeout = settings.JOBS_HEARTBEAT_TIMEOUT
     handled = []
-    stale = Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+    stale = Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).exclude(
+        pk__in=list(_running)
+    )
     for pk, attempts, max_attempts in stale.values_list("pk", "attempts", "max_attempts"):
         same = Job.objects.filter(pk=pk, status=Status.RUNNING, heartbeat_at__lt=cutoff)
         if attempts < max_attempts:

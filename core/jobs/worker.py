@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from core.jobs.models import JobLease
-from core.jobs.registry import Periodic, periodic_functions
+from core.jobs.registry import Periodic, periodic_functions, register_periodic
 from core.jobs.runner import Beat, reap, worker_id
 
 logger = logging.getLogger("core.jobs")
@@ -152,6 +152,17 @@ def run_periodic(periodic: Periodic, worker: str) -> bool:
             next_run_at=finished + timedelta(seconds=periodic.every),
         )
     return True
+
+
+def prune_task_results() -> int:
+    """Delete the queue's finished task rows older than a day (the job rows keep the state);
+    returns how many went."""
+    cutoff = timezone.now() - timedelta(days=1)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
+
+
+register_periodic("core.prune_task_results", every=3600, function=prune_task_results)
 
 
 class Embedded:

@@ -202,3 +202,34 @@ def test_a_periodic_lease_held_by_a_worker_that_died_lapses(settings):
     JobLease.objects.filter(pk="tests.periodic").update(lease_until=now - timedelta(seconds=1))
     assert run_periodic(periodic, "worker-a") is True
     assert calls == [1]
+
+
+def test_the_reaper_leaves_alone_a_job_running_in_its_own_process(organization, settings):
+    from core.jobs import runner
+
+    job = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    silent = timezone.now() - timedelta(seconds=settings.JOBS_HEARTBEAT_TIMEOUT + 1)
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=1, heartbeat_at=silent)
+    runner._running.add(job.pk)
+    try:
+        assert reap() == []
+    finally:
+        runner._running.discard(job.pk)
+    assert reap() == [job.pk]
+
+
+def test_finished_task_rows_older_than_a_day_are_pruned(organization, run_jobs):
+    from core.jobs.worker import prune_task_results
+
+    old = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    recent = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    waiting = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    now = timezone.now()
+    tasks = DBTaskResult.objects
+    tasks.filter(args_kwargs__args=[old.pk]).update(
+        status="SUCCESSFUL", finished_at=now - timedelta(days=2)
+    )
+    tasks.filter(args_kwargs__args=[recent.pk]).update(status="SUCCESSFUL", finished_at=now)
+    assert prune_task_results() == 1
+    remaining = sorted(args["args"][0] for args in tasks.values_list("args_kwargs", flat=True))
+    assert remaining == sorted([recent.pk, waiting.pk])
