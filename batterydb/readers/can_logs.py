@@ -191,7 +191,7 @@ def _blf_reader_class():
                     if inflater.unconsumed_tail:
                         raise CANLogError(
                             "Not a usable Vector BLF log: a container expands beyond "
-                            f"{MAX_BLF_CONTAINER_BYTES // 2**20} MB."
+                            f"{MAX_BLF_CONTAINER_BYTES:,} bytes."
                         )
                 else:
                     raise CANLogError(

@@ -52,6 +52,12 @@ MAX_OVERLAPS_NAMED = 5
 _RECORD = struct.Struct("<qId")  # microseconds since the epoch, parameter number, value
 _SPOOL_BLOCK = 4096  # records read back at a time
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Binary COPY: PostgreSQL counts time in microseconds from 2000-01-01.
+_POSTGRES_EPOCH_MICROS = 946_684_800_000_000
+_COPY_TIME = struct.Struct(">iq")
+_COPY_VALUE = struct.Struct(">id")
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_COPY_TRAILER = struct.pack(">h", -1)
 _COLUMNS = (
     ("organization_id", "int8"),
     ("bms_test_id", "int8"),
@@ -80,6 +86,22 @@ class _Spool:
     unknown: Counter = field(default_factory=Counter)
     messages: set[str] = field(default_factory=set)
     skipped_values: int = 0
+    #: PostgreSQL: each row is spooled as a row of binary COPY, between these two constants
+    #: (organization and test before the time, the file after the value), the parameter
+    #: names pre-encoded; elsewhere as ``_RECORD``.
+    copy_prefix: bytes | None = None
+    copy_suffix: bytes = b""
+    encoded: list[bytes] = field(default_factory=list)
+
+
+def _spool_for(file, bms_file: BMSFile, vendor: str) -> _Spool:
+    if vendor != "postgresql":
+        return _Spool(file)
+    # A row: its field count, then each field as (length, bytes) in network byte order.
+    prefix = struct.pack(
+        ">hiqiq", len(_COLUMNS), 8, bms_file.organization_id, 8, bms_file.bms_test_id
+    )
+    return _Spool(file, copy_prefix=prefix, copy_suffix=struct.pack(">iq", 8, bms_file.pk))
 
 
 class _Decoder:
@@ -106,6 +128,8 @@ class _Decoder:
                 )
             numbers[signal.name] = len(spool.parameters)
             spool.parameters.append(name)
+            encoded = name.encode()
+            spool.encoded.append(struct.pack(">i", len(encoded)) + encoded)
         return message, numbers
 
 
@@ -113,6 +137,8 @@ def _decode_log(path: Path, kind: str, database, spool: _Spool, progress) -> Non
     decoder = _Decoder(database, spool)
     known, lookup, unknown = decoder.known, decoder.lookup, spool.unknown
     spans, pack, write = spool.spans, _RECORD.pack, spool.file.write
+    prefix, suffix, encoded = spool.copy_prefix, spool.copy_suffix, spool.encoded
+    pack_time, pack_value = _COPY_TIME.pack, _COPY_VALUE.pack
     rows = frames = decoded = skipped = 0
     for timestamp, frame_id, extended, data in read_frames(path, kind, progress=progress):
         frames += 1
@@ -136,12 +162,17 @@ def _decode_log(path: Path, kind: str, database, spool: _Spool, progress) -> Non
             continue
         decoded += 1
         micros = round(timestamp * 1_000_000)
+        if prefix is not None:
+            time_field = prefix + pack_time(8, micros - _POSTGRES_EPOCH_MICROS)
         for name, value in values.items():
             if value != value or value in (float("inf"), float("-inf")):
                 skipped += 1
                 continue
             number = numbers[name]
-            write(pack(micros, number, value))
+            if prefix is not None:
+                write(time_field + encoded[number] + pack_value(8, value) + suffix)
+            else:
+                write(pack(micros, number, value))
             span = spans.get(number)
             if span is None:
                 spans[number] = [micros, micros]
@@ -156,6 +187,24 @@ def _decode_log(path: Path, kind: str, database, spool: _Spool, progress) -> Non
 
 def _as_time(micros: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def _copy_spool(spool: _Spool, table: str, using: str) -> None:
+    """The spooled rows of binary COPY into ``table``, in blocks of a megabyte."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name, _ in _COLUMNS)
+    sql = f"COPY {quote(table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+    spool.file.seek(0)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        copy.write(_COPY_HEADER)
+        while block := spool.file.read(2**20):
+            copy.write(block)
+        copy.write(_COPY_TRAILER)
 
 
 def _spooled_rows(spool: _Spool, organization_id: int, test_id: int, file_id: int):
@@ -196,8 +245,9 @@ def bms_file_decode(
             shutil.copyfileobj(source, target, 1024 * 1024)
         try:
             kind = log_format(path, bms_file.file.name)
+            vendor = connections[router.db_for_write(BMSResult)].vendor
             with open(Path(folder) / "spool", "w+b") as spool_file:
-                spool = _Spool(spool_file)
+                spool = _spool_for(spool_file, bms_file, vendor)
                 _decode_log(path, kind, database, spool, lambda f: report(0.9 * f))
                 if not spool.rows:
                     raise DecodeFailed(_nothing_decoded(spool, kind))
@@ -326,11 +376,11 @@ def _refuse_overlaps(found: list[dict]) -> None:
 
 
 def _insert(spool: _Spool, bms_file: BMSFile, using: str) -> None:
-    rows = _spooled_rows(spool, bms_file.organization_id, bms_file.bms_test_id, bms_file.pk)
     table = BMSResult._meta.db_table
-    if connections[using].vendor == "postgresql":
-        copy_rows(table=table, columns=_COLUMNS, rows=rows, using=using)
+    if spool.copy_prefix is not None:
+        _copy_spool(spool, table, using)
         return
+    rows = _spooled_rows(spool, bms_file.organization_id, bms_file.bms_test_id, bms_file.pk)
     batch: list[tuple] = []
     for row in rows:
         batch.append(row)

@@ -494,3 +494,63 @@ def test_progress_is_reported_while_the_log_is_read(
     assert len(seen) >= 5
     assert seen == sorted(seen)
     assert 0 < seen[0] < 0.9 and seen[-1] == 0.9
+
+
+# --- deletion and limits ------------------------------------------------------------------------
+def test_deleting_the_bms_test_or_the_organization_deletes_the_decoded_rows(
+    client_for, owner, organization, bms_file, bms_test, run_jobs
+):
+    client = client_for(owner)
+    decode(client, bms_file, run_jobs)
+    BMSResultFactory(bms_test=bms_test, parameter="soc")
+    assert BMSResult.objects.count() == 171
+
+    response = client.delete(reverse("batterydb:bms-test-detail", kwargs={"pk": bms_test.pk}))
+
+    assert response.status_code == 204
+    assert not BMSResult.objects.exists()
+
+
+def test_an_organization_with_decoded_rows_is_deleted_whole(
+    client_for, owner, organization, bms_file, bms_test, run_jobs
+):
+    client = client_for(owner)
+    decode(client, bms_file, run_jobs)
+    BMSResultFactory(bms_test=bms_test, parameter="soc")
+
+    response = client.delete(reverse("organization-detail", args=[organization.pk]))
+
+    assert response.status_code == 204
+    assert not BMSResult.objects.exists()
+
+
+def test_a_blf_container_expanding_past_the_limit_fails_the_job(
+    writer, organization, bms_test, log_frames, run_jobs, tmp_path, monkeypatch
+):
+    from batterydb.readers import can_logs
+
+    monkeypatch.setattr(can_logs, "MAX_BLF_CONTAINER_BYTES", 256)
+    content = write_log(log_frames, tmp_path / "drive.blf")
+    bms_file = BMSFileFactory(
+        organization=organization, bms_test=bms_test, file__content=content, file__name="d.blf"
+    )
+
+    job = decode(writer, bms_file, run_jobs)
+
+    assert job["status"] == "failed"
+    assert "a container expands beyond" in job["error"]
+    assert not BMSResult.objects.exists()
+
+
+def test_a_failed_decoding_can_be_started_again_and_then_succeeds(
+    writer, bms_file, bms_test, run_jobs
+):
+    inside = dt.datetime.fromtimestamp(T0 + 0.1, dt.UTC)
+    blocking = BMSResultFactory(bms_test=bms_test, parameter="Pack.Voltage", timestamp=inside)
+    assert decode(writer, bms_file, run_jobs)["status"] == "failed"
+    blocking.delete()
+
+    job = decode(writer, bms_file, run_jobs)
+
+    assert job["status"] == "succeeded"
+    assert BMSResult.objects.filter(source_file=bms_file.pk).count() == 170
