@@ -18,6 +18,7 @@ from batterydb.models import (
     BMSResult,
     BMSTest,
     DBCFile,
+    EISAnalysis,
     EISData,
     EISDevice,
     EISTest,
@@ -242,3 +243,21 @@ class ModelPredictionFilterSet(ProjectTaggedFilterSet):
             "test",
             "project",
         ]
+
+
+class EISAnalysisFilterSet(TimestampedFilterSet):
+    """EIS analyses by ``test`` (repeatable or comma-separated), ``battery`` (the test's),
+    ``stale``, ``kk_passed``, the test's ``completed_after``/``completed_before`` and the
+    analysis' ``created``/``updated`` dates and ranges."""
+
+    test = IdListFilter(field_name="test_id")
+    battery = IntegerFilter(field_name="test__battery_id")
+    organization = IntegerFilter(field_name="organization_id")
+    stale = django_filters.BooleanFilter(widget=BooleanWidget())
+    kk_passed = django_filters.BooleanFilter(widget=BooleanWidget())
+    completed_after = BoundedIsoDateTimeFilter(field_name="test__completed_at", lookup_expr="gte")
+    completed_before = BoundedIsoDateTimeFilter(field_name="test__completed_at", lookup_expr="lt")
+
+    class Meta:
+        model = EISAnalysis
+        fields = ["test", "battery", "organization", "stale", "kk_passed"]

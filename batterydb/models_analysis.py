@@ -6,7 +6,9 @@ they are ``batterydb.models.EISAnalysis`` and ``batterydb.models.EISAnalysisPoli
 Staleness: every write of a test's data (``batterydb.services.analysis.eis_analyses_mark_stale``,
 one ``UPDATE`` per request) sets ``stale``, bumps ``data_version`` and stamps
 ``data_changed_at``. An analysis records the ``data_version`` it read (``analysed_version``);
-it is stale again at once if the data changed while it ran.
+it is stale again at once if the data changed while it ran. ``requested_version`` is the
+``data_version`` when the last job started: automatic re-analysis starts a job only for data
+that changed since (a sweep that cannot be analysed is not tried again every minute).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from batterydb.models import EISTest
+from core.jobs import Job
 from core.models import Organization, OrganizationOwnedModel
 
 
@@ -25,6 +28,14 @@ class EISAnalysis(OrganizationOwnedModel):
     the last analysis that finished; they stay while a new one runs."""
 
     test = models.OneToOneField(EISTest, on_delete=models.CASCADE, related_name="analysis")
+    job = models.ForeignKey(
+        Job,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The last job started for the analysis: its status, progress and error.",
+    )
     params = models.JSONField(
         default=dict, help_text="What the analysis is asked: circuit, kk_threshold, drt_lambda."
     )
@@ -46,6 +57,9 @@ class EISAnalysis(OrganizationOwnedModel):
     )
     analysed_version = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="The data_version the results were computed from."
+    )
+    requested_version = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The data_version when the last job was started."
     )
     data_changed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the test's data last changed."

@@ -4,7 +4,8 @@ report. Included ahead of the resources, so ``eis/tests/report/`` wins over
 
 from django.urls import path
 
-from batterydb.views.measurements import BMSResultViewSet, EISDataViewSet, EISTestReportView
+from batterydb.views.measurements import BMSResultViewSet, EISDataViewSet
+from batterydb.views.report import EISTestReportView
 from core.routers import OptionalSlashRouter, optional_slash
 
 router = OptionalSlashRouter()

@@ -10,6 +10,9 @@ A test with fewer frequencies than the others gets nulls in the columns it lacks
 frequency without a ``z_real`` (or ``z_imag``) point gives null where pandas gives NaN. The
 report has at least 42 frequency columns per part (``z_real_0`` .. ``z_real_41``), more when a
 test has more frequencies.
+
+With ``fit=True`` every row ends with ``ohmic_resistance`` and ``charge_transfer_resistance``,
+the fitted R0 and R1 of the test's analysis (null without one), read in one more query.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from dataclasses import dataclass
 
 from django.db.models import Max, Min, Q, QuerySet
 
-from batterydb.models import EISData, EISTest
+from batterydb.models import EISAnalysis, EISData, EISTest
 
 REPORT_FREQUENCIES = 42
+FIT_COLUMNS = ("ohmic_resistance", "charge_transfer_resistance")
 MAX_REPORT_TESTS = 1000
 
 
@@ -47,8 +51,11 @@ def report_columns(frequencies: int = REPORT_FREQUENCIES) -> list[str]:
     ]
 
 
-def eis_test_report(*, test_ids: Sequence[int], tests: QuerySet[EISTest]) -> EISTestReport:
-    """One row per requested test, in the requested order (repeats included).
+def eis_test_report(
+    *, test_ids: Sequence[int], tests: QuerySet[EISTest], fit: bool = False
+) -> EISTestReport:
+    """One row per requested test, in the requested order (repeats included), with the
+    fitted resistances when ``fit``.
 
     ``tests`` is the queryset of the tests the caller may see; a requested test outside it
     raises :class:`UnknownTests` naming every such test."""
@@ -73,8 +80,17 @@ def eis_test_report(*, test_ids: Sequence[int], tests: QuerySet[EISTest]) -> EIS
         impedances[test_id].append((z_real, z_imag))
     width = max([REPORT_FREQUENCIES, *(len(values) for values in impedances.values())])
     columns = report_columns(width)
+    resistances: dict[int, tuple[float | None, float | None]] = {}
+    if fit:
+        columns += FIT_COLUMNS
+        resistances = {
+            test_id: (ohmic, charge_transfer)
+            for test_id, ohmic, charge_transfer in EISAnalysis.objects.filter(
+                test_id__in=wanted
+            ).values_list("test_id", *FIT_COLUMNS)
+        }
     real_columns = columns[1 : width + 1]
-    imag_columns = columns[width + 1 :]
+    imag_columns = columns[width + 1 : 2 * width + 1]
     rows = []
     for test_id in test_ids:
         values = impedances[test_id]
@@ -82,5 +98,7 @@ def eis_test_report(*, test_ids: Sequence[int], tests: QuerySet[EISTest]) -> EIS
         row = {"battery_id": battery_of[test_id]}
         row.update(zip(real_columns, [real for real, _ in values] + padding, strict=True))
         row.update(zip(imag_columns, [imag for _, imag in values] + padding, strict=True))
+        if fit:
+            row.update(zip(FIT_COLUMNS, resistances.get(test_id, (None, None)), strict=True))
         rows.append(row)
     return EISTestReport(columns=columns, rows=rows)

@@ -37,10 +37,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import exceptions, status, viewsets
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from batterydb.filters import BMSResultFilterSet, EISDataFilterSet
 from batterydb.models import BMSResult, BMSTest, EISData, EISTest
@@ -51,7 +49,6 @@ from batterydb.serializers.measurements import (
     BMSResultSerializer,
     BulkCreatedSerializer,
     EISDataSerializer,
-    EISTestReportRowSerializer,
 )
 from batterydb.services.analysis import eis_analyses_mark_stale
 from batterydb.services.ingest import (
@@ -61,11 +58,9 @@ from batterydb.services.ingest import (
     bms_results_ingest,
     eis_data_ingest,
 )
-from batterydb.services.report import MAX_REPORT_TESTS, UnknownTests, eis_test_report
 from batterydb.validators import (
     BMS_ROW,
     EIS_ROW,
-    MAX_BIGINT,
     RowSpec,
     clean_bms_rows,
     clean_eis_rows,
@@ -74,10 +69,8 @@ from batterydb.validators import (
     resolve_tests,
 )
 from core.access import AccessControlledViewSetMixin
-from core.filters import repeated_values
 from core.lists import DictRowsMixin
-from core.renderers import CSVRenderer
-from core.tenancy import is_staff, organization_roles, scope_queryset
+from core.tenancy import is_staff, organization_roles
 from core.viewsets import prefers_minimal
 
 MAX_ROWS_PER_REQUEST = 10_000
@@ -423,77 +416,3 @@ class BMSResultViewSet(MeasurementViewSet):
     wire_names = BMS_RESULT_FIELDS
     clean_rows = staticmethod(clean_bms_rows)
     ingest = staticmethod(bms_results_ingest)
-
-
-# --- the report ----------------------------------------------------------------------------------
-class EISTestReportView(APIView):
-    """``GET eis/tests/report/?test=105&test=104``: the guide's impedance report, one row per
-    test in the requested order, as JSON or CSV (``?format=csv``). Errors are JSON whatever
-    format was asked (the browsable API still shows them in its page)."""
-
-    permission_classes = [IsAuthenticated]
-    renderer_classes = [MeasurementJSONRenderer, CSVRenderer, BrowsableAPIRenderer]
-    organization_field = "organization"
-
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        request = self.request
-        if not isinstance(getattr(request, "accepted_renderer", None), BrowsableAPIRenderer):
-            request.accepted_renderer = MeasurementJSONRenderer()
-            request.accepted_media_type = MeasurementJSONRenderer.media_type
-        return response
-
-    @extend_schema(
-        summary="Impedance report of EIS tests",
-        description=(
-            "One row per requested test, in the requested order: `battery_id` (null if the "
-            "test has no battery), then `z_real_0`.. and `z_imag_0`.., one per frequency in "
-            "the order the points were stored. Tests with fewer than 42 frequencies get "
-            "nulls; with more, the columns extend to the largest count. At most "
-            f"{MAX_REPORT_TESTS} tests; unknown tests (or other organizations') are a 404 "
-            "naming them."
-        ),
-        parameters=[
-            OpenApiParameter(
-                "test",
-                {"type": "array", "items": {"type": "integer"}},
-                required=True,
-                explode=True,
-                description="EIS test ids, repeated (`?test=1&test=2`) or comma-separated.",
-            ),
-            OpenApiParameter("format", str, enum=["json", "csv"], description="Output format."),
-        ],
-        responses={
-            (200, "application/json"): EISTestReportRowSerializer(many=True),
-            (200, "text/csv"): OpenApiTypes.STR,
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad or too many test ids."),
-            404: OpenApiResponse(OpenApiTypes.OBJECT, description="Unknown tests, named."),
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        test_ids = self.requested_tests(request)
-        tests = scope_queryset(EISTest.objects.all(), request, self.organization_field)
-        try:
-            report = eis_test_report(test_ids=test_ids, tests=tests)
-        except UnknownTests as exc:
-            missing = ", ".join(map(str, exc.test_ids[:100]))
-            raise exceptions.NotFound(f"EIS tests not found: {missing}.") from exc
-        return Response(report.rows)
-
-    @staticmethod
-    def requested_tests(request) -> list[int]:
-        values = repeated_values(request.query_params, "test")
-        if not values:
-            raise exceptions.ValidationError(
-                {"test": ["Name the tests: ?test=105&test=104 (or ?test=105,104)."]}
-            )
-        bad = [v for v in values if not (v.isdigit() and 0 < int(v) <= MAX_BIGINT)]
-        if bad:
-            raise exceptions.ValidationError(
-                {"test": [f"Test ids must be integers; got {', '.join(bad[:20])}."]}
-            )
-        if len(values) > MAX_REPORT_TESTS:
-            raise exceptions.ValidationError(
-                {"test": [f"At most {MAX_REPORT_TESTS} tests per report; got {len(values)}."]}
-            )
-        return [int(value) for value in values]

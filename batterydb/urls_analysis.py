@@ -1,0 +1,19 @@
+"""EIS analysis routes under ``/api/v2/``: ``eis/tests/{id}/analysis/`` and ``eis/analyses/``.
+Included ahead of the resources."""
+
+from django.urls import path
+
+from batterydb.views.analysis import EISAnalysisViewSet, EISTestAnalysisView
+from core.routers import OptionalSlashRouter, optional_slash
+
+router = OptionalSlashRouter()
+router.register("eis/analyses", EISAnalysisViewSet, basename="eis-analysis")
+
+urlpatterns = optional_slash(
+    [
+        path(
+            "eis/tests/<int:pk>/analysis/", EISTestAnalysisView.as_view(), name="eis-test-analysis"
+        ),
+        *router.urls,
+    ]
+)
