@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from batterydb import urls_measurements, urls_resources
+from batterydb import urls_analysis, urls_measurements, urls_resources
 from core import api_urls
 
 app_name = "batterydb"
@@ -37,7 +37,7 @@ class BatteryDBRootView(APIView):
 
 def _root_links() -> dict[str, str]:
     links = {"eis/tests/report": f"{app_name}:eis-test-report"}
-    for router in (urls_measurements.router, urls_resources.router):
+    for router in (urls_measurements.router, urls_analysis.router, urls_resources.router):
         for prefix, _viewset, basename in router.registry:
             links.setdefault(prefix, f"{app_name}:{basename}-list")
     for prefix, _viewset, basename in api_urls.router.registry:
@@ -49,5 +49,6 @@ urlpatterns = [
     path("", BatteryDBRootView.as_view(links=_root_links()), name="api-root"),
     path("", include("batterydb.urls_measurements")),
     path("", include("batterydb.urls_imports")),
+    path("", include("batterydb.urls_analysis")),
     path("", include("batterydb.urls_resources")),
 ]
