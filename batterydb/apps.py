@@ -9,6 +9,6 @@ class BatterydbConfig(AppConfig):
 
     def ready(self) -> None:
         from batterydb import signals
-        from batterydb.services import decode  # noqa: F401 - registers its job kind
+        from batterydb.services import analysis, decode  # noqa: F401 - register their job kinds
 
         signals.connect()
