@@ -22,6 +22,8 @@ from batterydb.models import (
     BMSResult,
     BMSTest,
     DBCFile,
+    EISAnalysis,
+    EISAnalysisPolicy,
     EISData,
     EISDevice,
     EISTest,
@@ -244,3 +246,76 @@ class ModelPredictionAdmin(TrackedAdmin):
         "test",
         "created_by",
     ]
+
+
+@admin.register(EISAnalysis)
+class EISAnalysisAdmin(OrganizationOwnedAdmin):
+    """EIS analyses, their results read-only (the job writes them). Adding one picks a test
+    and starts its analysis with the default parameters; the action starts the selected
+    analyses again with theirs; the job link leads to the job, whose page retries a failed
+    one."""
+
+    list_display = [
+        "id",
+        "test",
+        "job_link",
+        "stale",
+        "kk_passed",
+        "ohmic_resistance",
+        "charge_transfer_resistance",
+        "analysed_at",
+        *ORGANIZATION_OWNED,
+    ]
+    list_select_related = ["organization", "job"]
+    list_filter = ["stale", "kk_passed"]
+    search_fields = ["=test__id"]
+    autocomplete_fields = ["test"]
+    actions = ["restart_analyses"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["test"]
+        return [*(f.name for f in EISAnalysis._meta.fields if f.name != "id"), "job_link"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        from batterydb.services.analysis import analysis_params, eis_analysis_start
+
+        analysis = eis_analysis_start(test=obj.test, user=request.user, params=analysis_params())
+        obj.pk, obj.organization_id = analysis.pk, analysis.organization_id
+
+    def has_restart_permission(self, request) -> bool:
+        return request.user.has_perm("batterydb.add_eisanalysis")
+
+    @admin.display(description="job")
+    def job_link(self, obj: EISAnalysis):
+        if obj.job_id is None:
+            return "-"
+        url = reverse("admin:core_job_change", args=[obj.job_id])
+        return format_html('<a href="{}">{} ({})</a>', url, obj.job_id, obj.job.status)
+
+    @admin.action(description="Analyse the selected tests again", permissions=["restart"])
+    def restart_analyses(self, request, queryset):
+        from batterydb.services.analysis import analysis_params, eis_analysis_start
+
+        started = 0
+        for analysis in queryset.select_related("test__organization"):
+            params = analysis.params or analysis_params()
+            eis_analysis_start(test=analysis.test, user=request.user, params=params)
+            started += 1
+        self.message_user(request, f"{started} analysis job(s) started.")
+
+
+@admin.register(EISAnalysisPolicy)
+class EISAnalysisPolicyAdmin(admin.ModelAdmin):
+    """Per organization: whether stale analyses are analysed again once the data are quiet."""
+
+    list_display = ["organization", "auto_reanalyse", "quiet_minutes"]
+    list_select_related = ["organization"]
+    list_filter = ["auto_reanalyse"]
+    autocomplete_fields = ["organization"]
