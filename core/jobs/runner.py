@@ -267,6 +267,26 @@ def reap() -> list[int]:
     return handled
 
 
+def requeue_lost() -> list[int]:
+    """Enqueue again the queued jobs that no task in the queue carries (their task failed
+    before the job was claimed, or was pruned); returns their ids. A duplicate task is
+    harmless: only one run can claim a queued job."""
+    from django_tasks_db.models import DBTaskResult
+
+    from core.jobs import tasks
+
+    waiting = set()
+    ready = DBTaskResult.objects.ready().filter(task_path=tasks.run_job.module_path)
+    for args_kwargs in ready.values_list("args_kwargs", flat=True).iterator():
+        waiting.update(args_kwargs.get("args") or [])
+    old = Job.objects.filter(status=Status.QUEUED, created_at__lt=stale_cutoff())
+    lost = [pk for pk in old.values_list("pk", flat=True).iterator() if pk not in waiting]
+    for pk in lost:
+        enqueue(Job(pk=pk))
+        logger.warning("job %s: queued without a task, enqueued again", pk)
+    return lost
+
+
 def run_queued(*, kind: str | None = None) -> list[Job]:
     """Run every queued job now, in this thread, until none is left (jobs that queue jobs
     included); returns them with their outcome. For tests and management commands."""

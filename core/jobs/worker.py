@@ -26,7 +26,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from core.jobs.models import JobLease
 from core.jobs.registry import Periodic, periodic_functions, register_periodic
-from core.jobs.runner import Beat, reap, worker_id
+from core.jobs.runner import Beat, reap, requeue_lost, worker_id
 
 logger = logging.getLogger("core.jobs")
 
@@ -163,6 +163,7 @@ def prune_task_results() -> int:
 
 
 register_periodic("core.prune_task_results", every=3600, function=prune_task_results)
+register_periodic("core.requeue_lost_jobs", every=60, function=requeue_lost)
 
 
 class Embedded:

@@ -233,3 +233,19 @@ def test_finished_task_rows_older_than_a_day_are_pruned(organization, run_jobs):
     assert prune_task_results() == 1
     remaining = sorted(args["args"][0] for args in tasks.values_list("args_kwargs", flat=True))
     assert remaining == sorted([recent.pk, waiting.pk])
+
+
+def test_a_queued_job_whose_task_is_gone_is_enqueued_again(organization, run_jobs):
+    from core.jobs.runner import requeue_lost
+
+    lost = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    carried = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    recent = jobs.start("tests.rows", organization=organization, params={"count": 1})
+    old = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk__in=[lost.pk, carried.pk]).update(created_at=old)
+    DBTaskResult.objects.filter(args_kwargs__args__in=[[lost.pk], [recent.pk]]).update(
+        status="FAILED"
+    )
+    assert requeue_lost() == [lost.pk]
+    assert DBTaskResult.objects.ready().filter(args_kwargs__args=[lost.pk]).count() == 1
+    assert requeue_lost() == []
