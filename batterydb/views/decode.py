@@ -18,6 +18,7 @@ from batterydb.services.decode import (
     bms_file_decode_job_latest,
     bms_file_decode_start,
 )
+from batterydb.validators import MAX_BIGINT
 from batterydb.views.measurements import ON_CONFLICT_CHOICES, ON_CONFLICT_PARAM
 from core.access import AccessControlledViewSetMixin
 
@@ -26,6 +27,7 @@ class BMSDecodeSerializer(serializers.Serializer):
     dbc = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_BIGINT,
         help_text="The DBC file to decode with (same organization); default the BMS test's "
         "`default_dbc`.",
     )

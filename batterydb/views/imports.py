@@ -25,6 +25,9 @@ from batterydb.views.measurements import ON_CONFLICT_CHOICES, ON_CONFLICT_PARAM,
 from core.access import AccessControlledViewSetMixin
 from core.exceptions import PayloadTooLarge
 
+#: The highest sweep number asked for (a file holds far fewer).
+MAX_SWEEP = 100_000
+
 
 class EISImportSerializer(serializers.Serializer):
     file = serializers.FileField(
@@ -33,6 +36,7 @@ class EISImportSerializer(serializers.Serializer):
     )
     sweep = serializers.IntegerField(
         min_value=1,
+        max_value=MAX_SWEEP,
         default=1,
         help_text="Which sweep of a multi-sweep file to import, counting from 1 (the first).",
     )

@@ -554,3 +554,10 @@ def test_a_failed_decoding_can_be_started_again_and_then_succeeds(
 
     assert job["status"] == "succeeded"
     assert BMSResult.objects.filter(source_file=bms_file.pk).count() == 170
+
+
+def test_a_dbc_id_beyond_the_database_integers_is_a_400(writer, bms_file):
+    response = writer.post(url(bms_file), {"dbc": 2**63}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["dbc"]

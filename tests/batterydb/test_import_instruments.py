@@ -442,3 +442,10 @@ def test_the_route_without_its_trailing_slash_imports_too(writer, test):
     response = writer.post(url(test).rstrip("/"), {"file": upload(mpt([SWEEP_1]), "a.mpt")})
 
     assert response.status_code == 201
+
+
+def test_a_sweep_number_beyond_the_limit_is_a_400_on_sweep(writer, test):
+    response = writer.post(url(test), {"file": upload(mpt([SWEEP_1]), "a.mpt"), "sweep": 2**63})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["sweep"]
