@@ -43,6 +43,8 @@ from core.copy import copy_rows
 
 #: Rows per INSERT batch where there is no COPY (SQLite).
 SQLITE_BATCH = 5000
+#: Distinct unknown frame ids counted one by one (frames of further ones are counted together).
+MAX_TRACKED_IDS = 10_000
 #: Unknown frame ids listed by id in the summary (all are counted).
 MAX_UNKNOWN_IDS_LISTED = 100
 #: Parameters whose overlaps one query looks up.
@@ -86,6 +88,7 @@ class _Spool:
     unknown: Counter = field(default_factory=Counter)
     messages: set[str] = field(default_factory=set)
     skipped_values: int = 0
+    untracked_unknown: int = 0  # unknown frames past MAX_TRACKED_IDS distinct ids
     #: PostgreSQL: each row is spooled as a row of binary COPY, between these two constants
     #: (organization and test before the time, the file after the value), the parameter
     #: names pre-encoded; elsewhere as ``_RECORD``.
@@ -139,18 +142,24 @@ def _decode_log(path: Path, kind: str, database, spool: _Spool, progress) -> Non
     spans, pack, write = spool.spans, _RECORD.pack, spool.file.write
     prefix, suffix, encoded = spool.copy_prefix, spool.copy_suffix, spool.encoded
     pack_time, pack_value = _COPY_TIME.pack, _COPY_VALUE.pack
-    rows = frames = decoded = skipped = 0
+    rows = frames = decoded = skipped = untracked = 0
     for timestamp, frame_id, extended, data in read_frames(path, kind, progress=progress):
         frames += 1
         key = (frame_id, extended)
         try:
             entry = known[key]
         except KeyError:
-            entry = known[key] = lookup(key)
+            entry = lookup(key)
             if entry is not None:
+                known[key] = entry
                 spool.messages.add(entry[0].name)
+            elif len(known) < MAX_TRACKED_IDS:
+                known[key] = None
         if entry is None:
-            unknown[key] += 1
+            if key in unknown or len(unknown) < MAX_TRACKED_IDS:
+                unknown[key] += 1
+            else:  # a log of countless distinct ids must not grow the worker's memory
+                untracked += 1
             continue
         message, numbers = entry
         try:
@@ -182,7 +191,7 @@ def _decode_log(path: Path, kind: str, database, spool: _Spool, progress) -> Non
                 span[0] = micros
             rows += 1
     spool.rows, spool.frames, spool.decoded_frames = rows, frames, decoded
-    spool.skipped_values = skipped
+    spool.skipped_values, spool.untracked_unknown = skipped, untracked
 
 
 def _as_time(micros: int) -> dt.datetime:
@@ -300,7 +309,7 @@ def _summary(spool: _Spool, kind: str, dbc: DBCFile, replaced: int) -> dict:
         "skipped_values": spool.skipped_values,
         "start": _as_time(min(starts)).isoformat(),
         "end": _as_time(max(ends)).isoformat(),
-        "unknown_frames": sum(spool.unknown.values()),
+        "unknown_frames": sum(spool.unknown.values()) + spool.untracked_unknown,
         "unknown_frame_ids": {_frame_id_text(key): count for key, count in unknown},
     }
 

@@ -561,3 +561,18 @@ def test_a_dbc_id_beyond_the_database_integers_is_a_400(writer, bms_file):
 
     assert response.status_code == 400
     assert list(response.json()) == ["dbc"]
+
+
+def test_unknown_ids_past_the_tracked_limit_are_still_counted(
+    writer, bms_file, log_frames, run_jobs, monkeypatch
+):
+    from batterydb.services import decode as service
+
+    monkeypatch.setattr(service, "MAX_TRACKED_IDS", 0)
+
+    job = decode(writer, bms_file, run_jobs)
+
+    assert job["status"] == "succeeded"
+    assert job["result"]["unknown_frames"] == 5
+    assert job["result"]["unknown_frame_ids"] == {}
+    assert stored_rows(bms_file) == expected_rows(database(), log_frames)
