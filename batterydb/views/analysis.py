@@ -19,6 +19,7 @@ from batterydb.serializers.analysis import (
     EISAnalysisRequestSerializer,
     EISAnalysisSerializer,
     analysis_as_dict,
+    with_results_as_text,
 )
 from batterydb.services.analysis import analysis_params, eis_analysis_start
 from core.access import AccessControlledViewSetMixin
@@ -125,3 +126,6 @@ class EISAnalysisViewSet(
         "ohmic_resistance",
         "charge_transfer_resistance",
     ]
+
+    def get_queryset(self):
+        return with_results_as_text(super().get_queryset())

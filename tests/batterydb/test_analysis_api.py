@@ -355,3 +355,10 @@ def test_report_with_fit_adds_the_resistances(client_for, member, test, organiza
 def test_membership_role_change_applies(client_for, organization, test):
     user = MembershipFactory(organization=organization, role=Membership.Role.VIEWER).user
     assert client_for(user).post(url(test), {}, format="json").status_code == 403
+
+
+def test_the_browsable_api_shows_the_list(client_for, viewer, organization):
+    _analysis(organization, BatteryFactory(organization=organization), days=1, ohmic=0.02)
+    response = client_for(viewer).get(LIST, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"ohmic_resistance" in response.content
