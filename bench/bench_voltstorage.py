@@ -24,9 +24,11 @@ member of an organization with an API key and products, and measures:
     gunicorn (median and p99 of 20 requests), and reading one series' rollups of a day and a
     month in the database against a ``date_trunc`` GROUP BY over the raw 1 Hz rows;
 (f) WebSocket: one product with 100 and with 1,000 subscribers spread over two uvicorn
-    processes on the Redis layer; each message is an ingestion POST through gunicorn; every
-    message must reach every subscriber; latency from before the POST (so including it) to
-    receipt, deliveries per second.
+    processes on the Redis layer; each message is an ingestion through the ingestion service
+    in the benchmark's process (write, commit, broadcast); every message must reach every
+    subscriber; latency from just before the ingestion (so including it) to receipt,
+    deliveries per second; uvicorn as the ws service runs it (no per-message-deflate),
+    and the 1,000 again with uvicorn's default (deflate on) beside it.
 
 Targets (issue 9): (b) >= 200,000 values/s with p99 < 150 ms; (a) <= 16 bytes per value and
 the month under 60 s; (c) >= 1,000,000 values/s, first byte < 100 ms, memory growth < 20 MB;
@@ -474,10 +476,21 @@ def timed_query(conn, sql: str, args) -> float:
 
 
 # --- (f) WebSocket ---------------------------------------------------------------------------
-def sockets(world, env, subscribers: int, messages: int, processes: int, interval: float):
+def sockets(
+    world,
+    env,
+    subscribers: int,
+    messages: int,
+    processes: int,
+    interval: float,
+    *,
+    deflate: bool = False,
+):
     """Subscribers of one product over two uvicorn processes; each message is an ingestion of
     one sample through the ingestion service in this process (its write, its commit, its
-    broadcast through Redis), whose sample time, taken just before, is the send time."""
+    broadcast through Redis), whose sample time, taken just before, is the send time. The
+    servers run as the ws service does, without per-message-deflate; ``deflate`` turns it on
+    (uvicorn's default; the client offers it), for comparison."""
     from voltstorage.services import product_data_ingest
     from voltstorage.validators import CheckedBody, SeriesBatch
 
@@ -499,7 +512,11 @@ def sockets(world, env, subscribers: int, messages: int, processes: int, interva
         return data["status"], frame["time"]
 
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(harness.uvicorn_server(env, workers=1)) for _ in range(2)]
+        extra = ["--ws-per-message-deflate=true"] if deflate else []
+        servers = [
+            stack.enter_context(harness.uvicorn_server(env, workers=1, extra_args=extra))
+            for _ in range(2)
+        ]
         urls = [
             server.base_url.replace("http://", "ws://")
             + f"/voltstorage/rest/products/{product.pk}/stream?key={key}"
@@ -731,17 +748,22 @@ def section_statistics(world, web, database_url, month, figures, rows) -> None:
 
 def section_stream(args, env, world, figures, rows) -> None:
     # 1,000 subscribers get a message every 30 ms (with the ingestion's own time, about 25
-    # a second): 25,000 deliveries a second asked for.
-    for subscribers, processes, interval in ((100, 1, 0.05), (1000, 2, 0.03)):
-        with harness.timed(f"(f) {subscribers} subscribers"):
-            result = sockets(world, env, subscribers, args.messages, processes, interval)
+    # a second): 25,000 deliveries a second asked for. Last, the 1,000 again with uvicorn's
+    # per-message-deflate on (its default), beside the servers as they run (off).
+    runs = ((100, 1, 0.05, False), (1000, 2, 0.03, False), (1000, 2, 0.03, True))
+    for subscribers, processes, interval, deflate in runs:
+        name = f"{subscribers} subscribers" + (", deflate on" if deflate else "")
+        with harness.timed(f"(f) {name}"):
+            result = sockets(
+                world, env, subscribers, args.messages, processes, interval, deflate=deflate
+            )
         summary = result.summary()
         summary["server_cpu_us_per_delivery"] = result.server_cpu_us_per_delivery
-        figures[f"stream_{subscribers}"] = summary
+        figures[f"stream_{subscribers}" + ("_deflate" if deflate else "")] = summary
         target = "50" if subscribers == 100 else "250"
         rows.append(
             [
-                f"(f) {subscribers} subscribers, 2 uvicorn: p50 / p99 ms",
+                f"(f) {name}, 2 uvicorn: p50 / p99 ms",
                 f"{summary['p50_ms']:.1f} / {summary['p99_ms']:.1f}",
                 f"{summary['delivered']:,}/{summary['expected']:,} delivered, "
                 f"{fmt(summary['deliveries_per_s'])}/s, "
