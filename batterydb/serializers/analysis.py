@@ -26,9 +26,10 @@ from batterydb.analysis import (
 )
 from batterydb.analysis.circuits import MAX_CIRCUIT_LENGTH
 from batterydb.analysis.kk import MAX_KK_THRESHOLD, MIN_KK_THRESHOLD
-from batterydb.models import EISAnalysis
+from batterydb.models import EISAnalysis, EISAnalysisPolicy
 from batterydb.serializers.measurements import EISTestReportRowSerializer
 from core.jobs import Job
+from core.tenancy import OrganizationScopedSerializerMixin
 
 RESULTS = ("kk", "fit", "drt")
 NO_JOB_ERROR = "The analysis job no longer exists; start the analysis again."
@@ -246,3 +247,22 @@ class EISTestReportFitRowSerializer(EISTestReportRowSerializer):
     charge_transfer_resistance = serializers.FloatField(
         required=False, allow_null=True, help_text="With fit=true: the fitted R1 (ohm)."
     )
+
+
+MAX_QUIET_MINUTES = 7 * 24 * 60
+
+
+class EISAnalysisPolicySerializer(OrganizationScopedSerializerMixin, serializers.ModelSerializer):
+    """An organization's re-analysis policy (one per organization; Owner role to write)."""
+
+    quiet_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_QUIET_MINUTES,
+        default=10,
+        help_text="Minutes without new data before a stale test is analysed again (1 to a week).",
+    )
+
+    class Meta:
+        model = EISAnalysisPolicy
+        fields = ["id", "organization", "auto_reanalyse", "quiet_minutes"]
+        read_only_fields = ["id"]

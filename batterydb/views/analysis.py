@@ -1,5 +1,6 @@
-"""EIS analyses: ``eis/tests/{id}/analysis/`` (start one, read it) and ``eis/analyses/``
-(every analysis the user may see, filtered, with keyset pagination).
+"""EIS analyses: ``eis/tests/{id}/analysis/`` (start one, read it), ``eis/analyses/``
+(every analysis the user may see, filtered, with keyset pagination) and
+``eis/analysis-policies/`` (an organization's automatic re-analysis, set by its owners).
 
 Starting needs the Member role in the test's organization (a viewer gets 403); reading any
 role; other organizations' tests answer 404. The analysis runs as a background job
@@ -14,15 +15,18 @@ from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.response import Response
 
 from batterydb.filters import EISAnalysisFilterSet
-from batterydb.models import EISAnalysis, EISTest
+from batterydb.models import EISAnalysis, EISAnalysisPolicy, EISTest
 from batterydb.serializers.analysis import (
+    EISAnalysisPolicySerializer,
     EISAnalysisRequestSerializer,
     EISAnalysisSerializer,
     analysis_as_dict,
     with_results_as_text,
 )
 from batterydb.services.analysis import analysis_params, eis_analysis_start
-from core.access import AccessControlledViewSetMixin
+from core.access import AccessControlledViewSetMixin, AccessPolicy, RoleAtLeast
+from core.tenancy import Role
+from core.viewsets import OrganizationScopedModelViewSet
 
 NOT_ANALYSED = "This EIS test has not been analysed; POST to this URL to start an analysis."
 
@@ -129,3 +133,29 @@ class EISAnalysisViewSet(
 
     def get_queryset(self):
         return with_results_as_text(super().get_queryset())
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the EIS re-analysis policies of your organizations"),
+    create=extend_schema(
+        summary="Set an organization's EIS re-analysis policy (Owner role)",
+        description=(
+            "One per organization. With `auto_reanalyse`, a stale analysis (its test's data "
+            "changed) is started again once the data have been quiet for `quiet_minutes`. "
+            "Without a policy nothing is analysed again on its own."
+        ),
+    ),
+    retrieve=extend_schema(summary="An EIS re-analysis policy"),
+    update=extend_schema(summary="Replace an EIS re-analysis policy (Owner role)"),
+    partial_update=extend_schema(summary="Update an EIS re-analysis policy (Owner role)"),
+    destroy=extend_schema(summary="Delete an EIS re-analysis policy (Owner role)"),
+)
+class EISAnalysisPolicyViewSet(OrganizationScopedModelViewSet):
+    """Organizations' automatic re-analysis of stale EIS tests."""
+
+    queryset = EISAnalysisPolicy.objects.all()
+    serializer_class = EISAnalysisPolicySerializer
+    access = AccessPolicy(create=Role.OWNER, update=RoleAtLeast(Role.OWNER))
+    filterset_fields = ["organization"]
+    ordering = ["id"]
+    ordering_fields = ["id"]

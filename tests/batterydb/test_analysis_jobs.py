@@ -127,3 +127,38 @@ def test_admin_pages_and_restart_action(organization, run_jobs):
     added = EISAnalysis.objects.get(test=other)
     assert added.organization_id == organization.pk
     assert added.job.status == Job.Status.QUEUED
+
+
+# --- the policy through the API ------------------------------------------------------------------
+POLICIES = reverse("batterydb:eis-analysis-policy-list")
+
+
+@pytest.mark.parametrize(
+    "who, status", [("owner", 201), ("member", 403), ("viewer", 403), ("outsider", 400)]
+)
+def test_only_owners_set_the_policy(request, client_for, organization, who, status):
+    client = client_for(request.getfixturevalue(who))
+    body = {"organization": organization.pk, "auto_reanalyse": True, "quiet_minutes": 30}
+    response = client.post(POLICIES, body, format="json")
+    assert response.status_code == status, response.content
+    assert EISAnalysisPolicy.objects.exists() is (status == 201)
+
+
+def test_policy_round_trip_and_bad_input(client_for, owner, member, outsider, organization):
+    client = client_for(owner)
+    response = client.post(POLICIES, {"organization": organization.pk}, format="json")
+    assert response.status_code == 201
+    policy = response.json()
+    assert policy["auto_reanalyse"] is False and policy["quiet_minutes"] == 10
+    again = client.post(POLICIES, {"organization": organization.pk}, format="json")
+    assert again.status_code == 400 and "organization" in again.json()
+    detail = reverse("batterydb:eis-analysis-policy-detail", args=[policy["id"]])
+    for bad in (0, -1, 10**9, "soon"):
+        response = client.patch(detail, {"quiet_minutes": bad}, format="json")
+        assert response.status_code == 400 and "quiet_minutes" in response.json()
+    assert client.patch(detail, {"auto_reanalyse": True}, format="json").status_code == 200
+    assert EISAnalysisPolicy.objects.get().auto_reanalyse is True
+    assert client_for(member).patch(detail, {"quiet_minutes": 5}).status_code == 403
+    assert client_for(member).get(detail).json()["quiet_minutes"] == 10
+    assert client_for(outsider).get(detail).status_code == 404
+    assert client_for(outsider).get(POLICIES).json()["results"] == []
