@@ -153,4 +153,6 @@ def test_the_api_root_lists_every_resource(client_for, member):
     assert body["organizations"] == "http://testserver/api/v2/organizations/"
     assert body["eis/tests/report"] == "http://testserver/api/v2/eis/tests/report/"
     assert body["jobs"] == "http://testserver/api/v2/jobs/"
-    assert len(body) == 18
+    assert body["eis/analyses"] == "http://testserver/api/v2/eis/analyses/"
+    assert body["eis/analysis-policies"] == "http://testserver/api/v2/eis/analysis-policies/"
+    assert len(body) == 20
