@@ -449,3 +449,14 @@ def test_a_sweep_number_beyond_the_limit_is_a_400_on_sweep(writer, test):
 
     assert response.status_code == 400
     assert list(response.json()) == ["sweep"]
+
+
+def test_a_file_larger_than_an_ordinary_body_is_accepted_up_to_the_upload_limit(writer, test):
+    content = csv_file(SWEEP_1 * 1500 + SWEEP_2, header="frequency,z_real,z_imag")
+    assert len(content) > 2 * 2**20  # over the ordinary 2 MB body limit
+
+    response = writer.post(url(test), {"file": upload(content, "long.csv"), "sweep": 1501})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["sweeps"] == 1501
+    assert_same(stored_points(writer, test), SWEEP_2)
