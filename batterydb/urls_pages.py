@@ -11,4 +11,5 @@ urlpatterns = [
     path("eis-tests/", pages.eis_test_list, name="eis-test-list"),
     path("eis-tests/compare/", pages.eis_compare, name="eis-compare"),
     path("eis-tests/<int:pk>/", pages.eis_test_page, name="eis-test-page"),
+    path("eis-tests/<int:pk>/analyse/", pages.eis_test_analyse, name="eis-test-analyse"),
 ]

@@ -1,13 +1,15 @@
 """Server-rendered pages of BatteryDB, mounted at ``/batterydb/`` (``batterydb.urls_pages``):
 
 - ``eis``: the user's EIS tests and one test's page (Nyquist and Bode plots, data table, CSV);
+- ``analysis``: a test's analysis on its page, and the form that starts it;
 - ``compare``: several tests' sweeps overlaid, fitted resistances against the test date.
 
 The plots are drawn in the browser by ``static/batterydb/eis.js`` with uPlot, served from the
 platform's own static files (``static/batterydb/vendor/``).
 """
 
+from batterydb.pages.analysis import eis_test_analyse
 from batterydb.pages.compare import eis_compare
 from batterydb.pages.eis import eis_test_list, eis_test_page
 
-__all__ = ["eis_compare", "eis_test_list", "eis_test_page"]
+__all__ = ["eis_compare", "eis_test_analyse", "eis_test_list", "eis_test_page"]

@@ -17,6 +17,13 @@ def visible(request: HttpRequest, model: type[Model]) -> QuerySet:
     return scope_queryset(model.objects.all(), request, "organization")
 
 
+def visible_tests(request: HttpRequest) -> QuerySet:
+    """The EIS tests the user may see, with what the pages show of them."""
+    from batterydb.models import EISTest
+
+    return visible(request, EISTest).select_related("organization", "battery", "device")
+
+
 def positive_int(raw: str) -> int | None:
     """``raw`` as an id (a positive integer that fits the database), else None."""
     raw = raw.strip()

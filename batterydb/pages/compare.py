@@ -15,9 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from batterydb.models import Battery
-from batterydb.pages.common import bad_request, positive_int, visible
-from batterydb.pages.eis import visible_tests
+from batterydb.models import Battery, EISAnalysis
+from batterydb.pages.common import bad_request, positive_int, visible, visible_tests
 from batterydb.pages.sweeps import impedance_arrays, read_sweeps, sweep_unit, thin
 from batterydb.pages.units import format_number
 
@@ -39,6 +38,16 @@ def _requested_ids(request: HttpRequest) -> list[str]:
 def test_date(test):
     """When a test was made: its completion, else when it was stored."""
     return test.completed_at or test.created_at
+
+
+def fitted_resistances(test_ids) -> dict[int, tuple[float | None, float | None, bool]]:
+    """``{test: (ohmic, charge_transfer, stale)}`` in ohms of the tests analysed, one query."""
+    rows = EISAnalysis.objects.filter(
+        test_id__in=list(test_ids), analysed_at__isnull=False
+    ).values_list("test_id", "ohmic_resistance", "charge_transfer_resistance", "stale")
+    return {
+        test_id: (ohmic, charge_transfer, stale) for test_id, ohmic, charge_transfer, stale in rows
+    }
 
 
 @login_required
@@ -76,6 +85,7 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
 
     tests.sort(key=lambda test: (test_date(test), test.pk))
     sweeps = read_sweeps(test.pk for test in tests)
+    fitted = fitted_resistances(test.pk for test in tests)
     unit = sweep_unit(*sweeps.values())
     entries = []
     for index, test in enumerate(tests):
@@ -83,6 +93,7 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
         impedances = sweep.impedances()
         kept = [impedances[i] for i in thin(len(impedances), MAX_COMPARE_POINTS)]
         date = test_date(test)
+        ohmic, charge_transfer, stale = fitted.get(test.pk, (None, None, False))
         entries.append(
             {
                 "test": test,
@@ -90,6 +101,9 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
                 "date": date,
                 "points": len(impedances),
                 "ocv": format_number(sweep.scalars.get("ocv")),
+                "ohmic": format_number(unit.scale(ohmic)),
+                "charge_transfer": format_number(unit.scale(charge_transfer)),
+                "stale": stale,
                 "plot": {
                     "id": test.pk,
                     "label": f"Test {test.pk} · {date:%Y-%m-%d}",
@@ -105,7 +119,20 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "limit": MAX_COMPARE_TESTS,
         "at_limit": battery is not None and len(tests) == MAX_COMPARE_TESTS,
-        "plot": {"unit": unit.symbol, "tests": [entry["plot"] for entry in entries]},
+        "plot": {
+            "unit": unit.symbol,
+            "tests": [entry["plot"] for entry in entries],
+            "fits": [
+                {
+                    "id": test.pk,
+                    "date": int(test_date(test).timestamp()),
+                    "ohmic": unit.scale(fitted[test.pk][0]),
+                    "charge_transfer": unit.scale(fitted[test.pk][1]),
+                }
+                for test in tests
+                if test.pk in fitted and fitted[test.pk][:2] != (None, None)
+            ],
+        },
         "list_url": reverse("batterydb-pages:eis-test-list"),
     }
     return render(request, "batterydb/eis_compare.html", context)

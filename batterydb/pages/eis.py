@@ -14,18 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from batterydb.models import Battery, EISDevice, EISTest
-from batterydb.pages.common import bad_request, positive_int, visible
+from batterydb.models import Battery, EISDevice
+from batterydb.pages.analysis import analysis_context
+from batterydb.pages.common import bad_request, positive_int, visible, visible_tests
 from batterydb.pages.sweeps import data_table, plot_arrays, read_sweeps, sweep_unit
 
 TESTS_PER_PAGE = 50
 #: Frequencies per page of a test's data table (a usual sweep of 42 fits on one).
 ROWS_PER_PAGE = 50
-
-
-def visible_tests(request: HttpRequest):
-    """The EIS tests the user may see, with what the pages show of them."""
-    return visible(request, EISTest).select_related("organization", "battery", "device")
 
 
 @login_required
@@ -56,7 +52,8 @@ def eis_test_page(request: HttpRequest, pk: int) -> HttpResponse:
     unit = sweep_unit(sweep)
     table = data_table(sweep, unit)
     rows = Paginator(table["rows"], ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    plot = {"unit": unit.symbol, "sweep": plot_arrays(sweep, unit)}
+    analysis = analysis_context(request, test, unit)
+    plot = {"unit": unit.symbol, "sweep": plot_arrays(sweep, unit), **analysis.pop("analysis_plot")}
     report = reverse("batterydb:eis-test-report")
     context = {
         "test": test,
@@ -76,5 +73,6 @@ def eis_test_page(request: HttpRequest, pk: int) -> HttpResponse:
         "headers": table["headers"],
         "scalars": table["scalars"],
         "plot": plot,
+        **analysis,
     }
     return render(request, "batterydb/eis_test_page.html", context)

@@ -1,7 +1,9 @@
 """The EIS pages in a real browser (headless Chromium): a test's page draws its Nyquist and
 Bode plots (uPlot canvases, as many points as the sweep has), the comparison page overlays one
 sweep per test, with no console error, no Content-Security-Policy violation and no request
-leaving the server, on a desktop and at a phone's width without sideways scrolling.
+leaving the server, on a desktop and at a phone's width without sideways scrolling; a member
+runs the analysis from the page, which follows the job (on the embedded worker of a real
+gunicorn server, marker ``live``) and shows the results when it is done.
 
 The data are made with the ORM before the browser starts (the page fixtures come after the
 data fixture in each test's arguments); the browser reaches them over HTTP only.
@@ -20,9 +22,10 @@ from batterydb.demo import SWEEP_POINTS, create_demo_data, eis_rows
 from batterydb.models import EISData, EISTest
 from batterydb.pages.units import DOUBLE_PRIME, MINUS, PRIME
 from core.models import Membership
-from tests.browser.conftest import CHROMIUM, clean
+from tests.browser.conftest import CHROMIUM, chromium_page, clean
 from tests.browser.test_flow import PHONE_WIDTH
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.live import django_run, gunicorn, live, sqlite_env
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,7 +35,7 @@ pytestmark = [
     ),
 ]
 
-PASSWORD = "pass-word-123"  # UserFactory's
+PASSWORD = "pass-word-123"  # UserFactory's, and the analysis server's user
 TIMEOUT = 20_000  # ms for the scripts to draw
 
 
@@ -148,3 +151,60 @@ def test_the_pages_fit_a_phone(eis_world, phone_page, live_server):
     assert drawn_points(page, "#eis-compare-nyquist")[1] == 3
     assert_no_sideways_scroll(page, PHONE_WIDTH)
     clean(page, "comparison on a phone")
+
+
+# The analysis runs as a job on the embedded worker of a real server (gunicorn, production
+# settings) on a SQLite file of its own: pytest-django's in-memory test database is shared
+# between threads with table locks that fail a job's progress writes while the page polls.
+SETUP = f"""
+from core import services
+from core.models import User
+from tests.batterydb.analysis_support import store_sweep, synthetic_sweep
+from tests.batterydb.factories import EISTestFactory
+user = User.objects.create_user(username="fitter", email="fitter@example.org",
+                                password="{PASSWORD}")
+organization = services.organization_create(name="Fit Lab", owner=user)
+test = EISTestFactory(organization=organization)
+store_sweep(test, synthetic_sweep())
+print(test.pk)
+"""
+
+
+@pytest.fixture(scope="module")
+def jobs_server(tmp_path_factory):
+    """gunicorn with its embedded jobs worker, and a test of the owner "fitter" holding a
+    sweep of the default circuit."""
+    directory = tmp_path_factory.mktemp("eis-analysis-browser")
+    env = sqlite_env(directory, DJANGO_STATIC_ROOT=str(directory / "static"))
+    django_run(
+        env,
+        "from django.core.management import call_command\n"
+        "call_command('collectstatic', '--noinput', verbosity=0)",
+    )
+    test_id = int(django_run(env, SETUP).split()[-1])
+    with gunicorn(env, directory / "gunicorn.log") as running:
+        yield running.url, test_id
+
+
+@live
+def test_running_the_analysis_from_the_page_shows_its_results(jobs_server):
+    base, test_id = jobs_server
+    with chromium_page(width=1280, height=900) as page:
+        log_in(page, base, "fitter")
+        page.goto(f"{base}/batterydb/eis-tests/{test_id}/")
+        assert "This test has not been analysed yet." in page.inner_text("#analysis")
+        page.click("#analysis button[type=submit]")
+        page.wait_for_url(f"{base}/batterydb/eis-tests/{test_id}/#analysis")
+        # core/jobs.js follows the job and reloads the page once it is done.
+        page.wait_for_selector(".job-progress.job-succeeded", timeout=60_000)
+        assert "passed" in page.inner_text(".eis-kk")
+        assert drawn_points(page, "#eis-nyquist") == (42, 2)  # the sweep and the fitted curve
+        assert drawn_points(page, "#eis-bode-magnitude")[1] == 2
+        assert drawn_points(page, "#eis-kk") == (42, 2)
+        assert drawn_points(page, "#eis-drt")[1] == 1
+        names = page.locator("table.eis-params tbody td:first-child").all_inner_texts()
+        assert {"R0", "R1", "CPE1_0", "CPE1_1", "W1"} <= set(names)
+        legend = page.locator("#eis-nyquist .u-legend .u-series").all_inner_texts()
+        assert [label.strip() for label in legend] == ["Measured", "Fitted"]
+        page.wait_for_load_state("networkidle")
+        clean(page, "analysed test page")

@@ -197,8 +197,10 @@
 
   // --- Bode: frequency on a log axis, shared by every series -----------------------------------
 
-  // lines: [{label, colour, frequency: [...ascending], y: [...], dash, points}]
-  function bode(figure, label, lines) {
+  // lines: [{label, colour, frequency: [...ascending], y: [...], dash, points}]; the x axis is
+  // frequency unless xLabel says otherwise (the DRT's relaxation time).
+  function bode(figure, label, lines, xLabel) {
+    xLabel = xLabel || "Frequency (Hz)";
     const holder = figure.querySelector(".eis-canvas");
     const joined = uPlot.join(lines.map((line) => [line.frequency, line.y]));
     const height = (width) => Math.round(Math.min(320, Math.max(200, width * 0.45)));
@@ -209,9 +211,9 @@
       legend: { show: lines.length > 1 },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false, distr: 3, log: 10 } },
-      axes: [axis("Frequency (Hz)"), axis(label, { size: 56 })],
+      axes: [axis(xLabel), axis(label, { size: 56 })],
       series: [
-        { label: "Frequency (Hz)", value: (u, v) => formatNumber(v) },
+        { label: xLabel, value: (u, v) => formatNumber(v) },
         ...lines.map((line) => ({
           label: line.label,
           stroke: line.colour,
@@ -223,7 +225,7 @@
         })),
       ],
     };
-    nameAxes(holder, "Frequency (Hz)", label);
+    nameAxes(holder, xLabel, label);
     const chart = new uPlot(options, joined, holder);
     followWidth(figure, chart, height);
     return chart;
@@ -240,29 +242,71 @@
   function testPage(plot) {
     const sweep = plot.sweep;
     const unit = plot.unit;
+    const fit = plot.fit;
     const negative = (values) => values.map((v) => (v == null ? null : -v));
     const measured = { label: "Measured", colour: colour(0) };
+    const fitted = { label: "Fitted", colour: colour(1), dash: true, points: false };
+    const withFit = (line, fitLine) => (fit ? [line, Object.assign({}, fitted, fitLine)] : [line]);
+    const series = fit ? 2 : 1;
 
     const nyquistFigure = document.getElementById("eis-nyquist");
     if (nyquistFigure) {
-      nyquist(nyquistFigure, unit, [
-        Object.assign({}, measured, { x: sweep.z_real, y: negative(sweep.z_imag) }),
-      ]);
-      drawn(nyquistFigure, sweep.points, 1);
+      nyquist(
+        nyquistFigure,
+        unit,
+        withFit(
+          Object.assign({}, measured, { x: sweep.z_real, y: negative(sweep.z_imag) }),
+          fit && { x: fit.z_real, y: negative(fit.z_imag) }
+        )
+      );
+      drawn(nyquistFigure, sweep.points, series);
     }
     const magnitudeFigure = document.getElementById("eis-bode-magnitude");
     if (magnitudeFigure) {
-      bode(magnitudeFigure, `|Z| (${unit})`, [
-        Object.assign({}, measured, { frequency: sweep.frequency, y: sweep.z_mod }),
-      ]);
-      drawn(magnitudeFigure, sweep.points, 1);
+      bode(
+        magnitudeFigure,
+        `|Z| (${unit})`,
+        withFit(
+          Object.assign({}, measured, { frequency: sweep.frequency, y: sweep.z_mod }),
+          fit && { frequency: fit.frequency, y: fit.z_mod }
+        )
+      );
+      drawn(magnitudeFigure, sweep.points, series);
     }
     const phaseFigure = document.getElementById("eis-bode-phase");
     if (phaseFigure) {
-      bode(phaseFigure, "Phase (°)", [
-        Object.assign({}, measured, { frequency: sweep.frequency, y: sweep.z_phase }),
+      bode(
+        phaseFigure,
+        "Phase (°)",
+        withFit(
+          Object.assign({}, measured, { frequency: sweep.frequency, y: sweep.z_phase }),
+          fit && { frequency: fit.frequency, y: fit.z_phase }
+        )
+      );
+      drawn(phaseFigure, sweep.points, series);
+    }
+    const kkFigure = document.getElementById("eis-kk");
+    if (kkFigure && plot.kk) {
+      const kk = plot.kk;
+      const level = (value) => kk.frequency.map(() => value);
+      const limit = { colour: colour(7), dash: true, points: false, frequency: kk.frequency };
+      bode(kkFigure, "Residual (% of |Z|)", [
+        { label: "Z′", colour: colour(0), frequency: kk.frequency, y: kk.real },
+        { label: "Z″", colour: colour(1), frequency: kk.frequency, y: kk.imag },
+        Object.assign({ label: "+threshold", y: level(kk.threshold) }, limit),
+        Object.assign({ label: "−threshold", y: level(-kk.threshold) }, limit),
       ]);
-      drawn(phaseFigure, sweep.points, 1);
+      drawn(kkFigure, kk.frequency.length, 2);
+    }
+    const drtFigure = document.getElementById("eis-drt");
+    if (drtFigure && plot.drt) {
+      bode(
+        drtFigure,
+        `γ (${unit})`,
+        [{ label: "γ", colour: colour(4), frequency: plot.drt.tau, y: plot.drt.gamma, points: false }],
+        "τ (s)"
+      );
+      drawn(drtFigure, plot.drt.tau.length, 1);
     }
   }
 
@@ -283,6 +327,45 @@
       plot.tests.reduce((sum, test) => sum + test.frequency.length, 0),
       plot.tests.length
     );
+    const fitsFigure = document.getElementById("eis-compare-fits");
+    if (fitsFigure && plot.fits && plot.fits.length) {
+      resistances(fitsFigure, plot.unit, plot.fits);
+      drawn(fitsFigure, plot.fits.length, 2);
+    }
+  }
+
+  // Fitted R0 and R1 against the test date (a time axis, in the browser's time zone).
+  function resistances(figure, unit, fits) {
+    const holder = figure.querySelector(".eis-canvas");
+    const height = (width) => Math.round(Math.min(320, Math.max(200, width * 0.45)));
+    const width = figureWidth(figure);
+    const line = (label, index) => ({
+      label: label,
+      stroke: colour(index),
+      width: 1.5,
+      value: (u, v) => formatNumber(v),
+      points: { show: true, size: 6, stroke: colour(index), fill: "#fff" },
+    });
+    nameAxes(holder, "Test date", `Resistance (${unit})`);
+    const chart = new uPlot(
+      {
+        width: width,
+        height: height(width),
+        cursor: { drag: { x: true, y: false } },
+        axes: [
+          { font: axisFont(), grid: { stroke: "#e6e9ee", width: 1 } },
+          axis(`Resistance (${unit})`, { size: 56 }),
+        ],
+        series: [{ label: "Date" }, line(`R0 (${unit})`, 0), line(`R1 (${unit})`, 1)],
+      },
+      [
+        fits.map((fit) => fit.date),
+        fits.map((fit) => fit.ohmic),
+        fits.map((fit) => fit.charge_transfer),
+      ],
+      holder
+    );
+    followWidth(figure, chart, height);
   }
 
   const testPlot = readJSON("eis-plot-data");
