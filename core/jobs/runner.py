@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -71,10 +72,25 @@ class Progress:
                 "transaction ends; report progress between transactions"
             )
         fraction = min(max(float(fraction), 0.0), 1.0)
-        Job.objects.filter(pk=self.job.pk, status=Status.RUNNING, worker=self.worker).update(
-            progress=fraction, heartbeat_at=timezone.now()
-        )
+        with lazy_commit():
+            Job.objects.filter(pk=self.job.pk, status=Status.RUNNING, worker=self.worker).update(
+                progress=fraction, heartbeat_at=timezone.now()
+            )
         self.job.progress = fraction
+
+
+@contextmanager
+def lazy_commit():
+    """A transaction whose commit does not wait for the disk (PostgreSQL's asynchronous
+    commit), for writes that may be lost in a crash without harm: progress and heartbeats.
+    A plain autocommit write elsewhere."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 class Beat:
@@ -130,9 +146,10 @@ def execute(job_id: int, *, worker: str | None = None, heartbeat: bool = True) -
         return _finish(job, worker, Status.FAILED, error=f"Unknown job kind {job.kind!r}.")
 
     def beat() -> None:
-        Job.objects.filter(pk=job_id, status=Status.RUNNING, worker=worker).update(
-            heartbeat_at=timezone.now()
-        )
+        with lazy_commit():
+            Job.objects.filter(pk=job_id, status=Status.RUNNING, worker=worker).update(
+                heartbeat_at=timezone.now()
+            )
 
     beating = Beat(beat, settings.JOBS_HEARTBEAT_SECONDS) if heartbeat else None
     _running.add(job_id)
