@@ -75,6 +75,17 @@ def run_jobs(db):
     return run_queued
 
 
+@pytest.fixture
+def embedded_jobs_worker(settings):
+    """For live-server tests: the server process runs jobs in its embedded worker thread (as
+    with nothing configured), started by its first request and stopped after the test."""
+    from core.jobs import worker
+
+    settings.JOBS_WORKER = "embedded"
+    yield
+    worker.stop_embedded()
+
+
 def jwt_for(user) -> str:
     """An access token of the platform minted directly, without a login round trip (and
     without a query)."""
