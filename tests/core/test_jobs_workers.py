@@ -21,7 +21,6 @@ import requests
 from django.db import connection
 
 from core import jobs
-from core.jobs import worker as jobs_worker
 from core.jobs.models import Job
 from core.models import Organization
 from tests.core.jobs_kinds import rows_of
@@ -46,23 +45,19 @@ def job_status(job: Job) -> str:
 
 
 def test_the_embedded_worker_completes_a_job_with_only_the_server_running(
-    live_server, organization, member, settings, client_for
+    live_server, embedded_jobs_worker, organization
 ):
-    settings.JOBS_WORKER = "embedded"
-    try:
-        job = jobs.start("tests.rows", organization=organization, params={"count": 3})
-        # The server's first request starts its worker thread; nothing else runs jobs here.
-        response = requests.get(f"{live_server.url}/healthz", timeout=10)
-        assert response.status_code == 200
-        wait_until(lambda: job_status(job) == "succeeded")
-        assert job.result == {"rows": 3, "attempt": 1}
-        assert len(rows_of(job)) == 3
-        # A job started later is picked up by the running thread.
-        second = jobs.start("tests.fails", organization=organization, params={"message": "x"})
-        wait_until(lambda: job_status(second) == "failed")
-        assert second.error == "x"
-    finally:
-        jobs_worker.stop_embedded()
+    job = jobs.start("tests.rows", organization=organization, params={"count": 3})
+    # The server's first request starts its worker thread; nothing else runs jobs here.
+    response = requests.get(f"{live_server.url}/healthz", timeout=10)
+    assert response.status_code == 200
+    wait_until(lambda: job_status(job) == "succeeded")
+    assert job.result == {"rows": 3, "attempt": 1}
+    assert len(rows_of(job)) == 3
+    # A job started later is picked up by the running thread.
+    second = jobs.start("tests.fails", organization=organization, params={"message": "x"})
+    wait_until(lambda: job_status(second) == "failed")
+    assert second.error == "x"
 
 
 # --- worker processes on PostgreSQL -----------------------------------------------------------
