@@ -125,14 +125,16 @@ def run_periodic(periodic: Periodic, worker: str) -> bool:
     ``JOBS_HEARTBEAT_TIMEOUT`` seconds."""
     now = timezone.now()
     timeout = timedelta(seconds=settings.JOBS_HEARTBEAT_TIMEOUT)
-    JobLease.objects.bulk_create(
-        [JobLease(name=periodic.name, next_run_at=now)], ignore_conflicts=True
+    free = JobLease.objects.filter(name=periodic.name, next_run_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
-    won = (
-        JobLease.objects.filter(name=periodic.name, next_run_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(holder=worker, lease_until=now + timeout, last_started_at=now)
-    )
+    won = free.update(holder=worker, lease_until=now + timeout, last_started_at=now)
+    if not won and not JobLease.objects.filter(name=periodic.name).exists():
+        # The first time anywhere: create the row (one worker's insert wins), then compete.
+        JobLease.objects.bulk_create(
+            [JobLease(name=periodic.name, next_run_at=now)], ignore_conflicts=True
+        )
+        won = free.update(holder=worker, lease_until=now + timeout, last_started_at=now)
     if not won:
         return False
     mine = JobLease.objects.filter(name=periodic.name, holder=worker)
