@@ -167,3 +167,14 @@ def test_the_comparison_charts_fitted_resistances_by_date(organization, member, 
     assert fits[1]["charge_transfer"] > fits[0]["charge_transfer"]
     page = text_of(response)
     assert 'id="eis-compare-fits"' in page and "R0 (mΩ)" in page
+
+
+def test_the_analysed_page_costs_a_fixed_number_of_queries(
+    swept_test, member, run_jobs, django_assert_max_num_queries
+):
+    client = web_client(member)
+    client.post(analyse_url(swept_test))
+    run_jobs()
+    client.get(page_url(swept_test))  # the session's first read
+    with django_assert_max_num_queries(6):
+        assert client.get(page_url(swept_test)).status_code == 200

@@ -208,3 +208,10 @@ def test_running_the_analysis_from_the_page_shows_its_results(jobs_server):
         assert [label.strip() for label in legend] == ["Measured", "Fitted"]
         page.wait_for_load_state("networkidle")
         clean(page, "analysed test page")
+
+        # At a phone's width the plots follow, and the page does not scroll sideways.
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+        page.reload()
+        drawn_points(page, "#eis-drt")
+        assert_no_sideways_scroll(page, PHONE_WIDTH)
+        clean(page, "analysed test page on a phone")
