@@ -178,3 +178,18 @@ def test_the_analysed_page_costs_a_fixed_number_of_queries(
     client.get(page_url(swept_test))  # the session's first read
     with django_assert_max_num_queries(6):
         assert client.get(page_url(swept_test)).status_code == 200
+
+
+def test_a_failed_analysis_shows_why(organization, member, run_jobs):
+    test = f.EISTestFactory(organization=organization)
+    for frequency in (1000.0, 100.0):
+        f.EISDataFactory(test=test, frequency=frequency, parameter="z_real", value=0.02)
+        f.EISDataFactory(test=test, frequency=frequency, parameter="z_imag", value=-0.001)
+    client = web_client(member)
+    client.post(analyse_url(test))
+    run_jobs()
+    job = EISAnalysis.objects.get(test=test).job
+    assert job.status == Job.Status.FAILED and job.error
+    page = text_of(client.get(page_url(test)))
+    assert 'class="job-progress job-failed"' in page and job.error in page
+    assert "No results yet." not in page and "Run the analysis again" in page
