@@ -20,7 +20,7 @@ import pytest
 
 from batterydb.demo import SWEEP_POINTS, create_demo_data, eis_rows
 from batterydb.models import EISData, EISTest
-from batterydb.pages.units import DOUBLE_PRIME, MINUS, PRIME
+from batterydb.pages.units import DOUBLE_PRIME, MINUS, PRIME, format_number
 from core.models import Membership
 from tests.browser.conftest import CHROMIUM, chromium_page, clean
 from tests.browser.test_flow import PHONE_WIDTH
@@ -108,6 +108,10 @@ def test_the_test_page_draws_nyquist_and_bode_plots(eis_world, browser_page, liv
         f"Z{DOUBLE_PRIME} (mΩ)",
         "|Z| (mΩ)",
     ]
+    # The plots' legends format numbers as the server's tables do.
+    values = [0, 10000, 0.1, -3.14159, 9.99996, 123456.7, 1.2345e-5, 2.5e7, -0.000123]
+    shown = page.evaluate("(values) => values.map(window.batterydbEIS.formatNumber)", values)
+    assert shown == [format_number(value) for value in values]
     page.wait_for_load_state("networkidle")
     clean(page, "test page")
 
