@@ -2,7 +2,7 @@
 
 An analysis is rendered by :func:`analysis_as_dict` (one dict per row, no nested serializer
 instances: a page of 100 analyses carries some 40,000 numbers, which lists pass through as
-the database's JSON text, see :func:`with_results_as_text`); the serializers below describe
+the database's JSON text, see :func:`results_as_text`); the serializers below describe
 it for the OpenAPI schema, field for field.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import orjson
-from django.db.models import QuerySet, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast
 from rest_framework import serializers
 
@@ -218,13 +218,24 @@ def analysis_as_dict(analysis: EISAnalysis) -> dict:
     }
 
 
-def with_results_as_text(queryset: QuerySet[EISAnalysis]) -> QuerySet[EISAnalysis]:
-    """The analyses with their results read as JSON text (``<name>_json``), passed to the
-    response as they are (``orjson.Fragment``) rather than parsed and written again: a page
-    of 100 analyses holds some 40,000 numbers."""
-    return queryset.defer(*RESULTS).annotate(
-        **{f"{name}_json": Cast(name, TextField()) for name in RESULTS}
-    )
+def results_as_text(analyses: list[EISAnalysis]) -> list[EISAnalysis]:
+    """Give the analyses (read with their results deferred) their results as JSON text
+    (``<name>_json``), in one query for them all, passed to the response as they are
+    (``orjson.Fragment``) rather than parsed and written again: a page of 100 analyses holds
+    some 40,000 numbers. Read after the page is chosen, so that the database turns only the
+    page's results into text."""
+    if not analyses:
+        return analyses
+    casts = {f"{name}_json": Cast(name, TextField()) for name in RESULTS}
+    texts = {
+        pk: values
+        for pk, *values in EISAnalysis.objects.filter(pk__in=[a.pk for a in analyses])
+        .annotate(**casts)
+        .values_list("pk", *casts)
+    }
+    for analysis in analyses:
+        analysis.__dict__.update(zip(casts, texts.get(analysis.pk, (None,) * 3), strict=True))
+    return analyses
 
 
 def _result(analysis: EISAnalysis, name: str):

@@ -17,11 +17,12 @@ from rest_framework.response import Response
 from batterydb.filters import EISAnalysisFilterSet
 from batterydb.models import EISAnalysis, EISAnalysisPolicy, EISTest
 from batterydb.serializers.analysis import (
+    RESULTS,
     EISAnalysisPolicySerializer,
     EISAnalysisRequestSerializer,
     EISAnalysisSerializer,
     analysis_as_dict,
-    with_results_as_text,
+    results_as_text,
 )
 from batterydb.services.analysis import analysis_params, eis_analysis_start
 from core.access import AccessControlledViewSetMixin, AccessPolicy, RoleAtLeast
@@ -132,7 +133,11 @@ class EISAnalysisViewSet(
     ]
 
     def get_queryset(self):
-        return with_results_as_text(super().get_queryset())
+        return super().get_queryset().defer(*RESULTS)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else results_as_text(list(page))
 
 
 @extend_schema_view(
