@@ -201,10 +201,15 @@ def _finish(job: Job, worker: str, status: str, *, error: str = "", result=None)
 def enqueue(job: Job) -> None:
     """Hand the job to the task queue. On the database backend the task row is written in
     the caller's transaction, so that the job and its task are committed (or not) together;
-    the embedded worker is woken once they are committed."""
+    once committed, idle workers are woken (PostgreSQL's NOTIFY reaches every worker process,
+    this process's embedded worker is woken directly)."""
     from core.jobs import tasks, worker
 
     tasks.run_job.enqueue(job.pk)
+    if connection.vendor == "postgresql":
+        # Delivered when the transaction commits: idle workers everywhere poll at once.
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {worker.NOTIFY_CHANNEL}")
     transaction.on_commit(worker.wake)
 
 

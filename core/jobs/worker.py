@@ -30,6 +30,9 @@ from core.jobs.runner import Beat, reap, requeue_lost, worker_id
 
 logger = logging.getLogger("core.jobs")
 
+#: PostgreSQL channel on which committed jobs wake idle workers.
+NOTIFY_CHANNEL = "core_jobs"
+
 
 class TaskWorker(DBWorker):
     """django-tasks-db's worker (its claim and run of a task), polling the queue every
@@ -82,6 +85,26 @@ class TaskWorker(DBWorker):
     def stop(self) -> None:
         self.running = False
         self.woken.set()
+
+    def listen(self) -> None:
+        """On PostgreSQL: wake the loop as soon as a job is committed anywhere (``NOTIFY`` in
+        the enqueuing transaction), so that an idle worker starts it at once rather than at
+        its next poll. Runs in its own thread and connection until the worker stops."""
+        if connection.vendor != "postgresql":
+            return
+        import psycopg
+
+        params = connection.get_connection_params()
+        while self.running:
+            try:
+                with psycopg.connect(**params, autocommit=True) as listener:
+                    listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while self.running:
+                        for _ in listener.notifies(timeout=1.0, stop_after=1):
+                            self.woken.set()
+            except psycopg.Error:
+                logger.warning("jobs listener lost its connection; polling meanwhile")
+                self.woken.wait(self.poll_interval)
 
 
 class Housekeeper:
@@ -178,6 +201,7 @@ class Embedded:
         self.housekeeper = Housekeeper(ident)
         self.threads = [
             threading.Thread(target=self._run_tasks, name="jobs-worker", daemon=True),
+            threading.Thread(target=self.tasks.listen, name="jobs-listener", daemon=True),
             threading.Thread(target=self.housekeeper.run, name="jobs-housekeeping", daemon=True),
         ]
 

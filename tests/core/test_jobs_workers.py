@@ -78,7 +78,7 @@ def tick():
 
 jobs.register_periodic("tests.tick", every=1, function=tick)
 from django.core.management import call_command
-call_command("jobs_worker", worker_id=sys.argv[1], poll=0.1)
+call_command("jobs_worker", worker_id=sys.argv[1], poll=float(sys.argv[2]))
 """
 
 postgresql_only = pytest.mark.skipif(
@@ -89,8 +89,8 @@ postgresql_only = pytest.mark.skipif(
 
 @pytest.fixture
 def start_worker(tmp_path):
-    """``start_worker(name)``: a ``jobs_worker`` process on the test database; all are
-    killed at the end of the test."""
+    """``start_worker(name, poll=0.1)``: a ``jobs_worker`` process on the test database
+    polling the idle queue every ``poll`` seconds; all are killed at the end of the test."""
     processes: list[subprocess.Popen] = []
     db = connection.settings_dict
     url = (
@@ -107,10 +107,10 @@ def start_worker(tmp_path):
         "PYTHONPATH": str(PROJECT_DIR),
     }
 
-    def start(name: str) -> subprocess.Popen:
+    def start(name: str, poll: float = 0.1) -> subprocess.Popen:
         log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115  (closed with the process)
         process = subprocess.Popen(
-            [sys.executable, "-c", BOOT, name],
+            [sys.executable, "-c", BOOT, name, str(poll)],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
@@ -186,3 +186,16 @@ def test_a_periodic_function_runs_on_one_worker_at_a_time_across_two_workers(sta
     assert complete == ["tick", "tock"] * (len(complete) // 2)
     for (_, _, started_by), (_, _, finished_by) in zip(events[::2], events[1::2], strict=False):
         assert started_by == finished_by
+
+
+@postgresql_only
+def test_an_idle_worker_is_woken_by_a_committed_job_not_its_next_poll(
+    start_worker, organization, tmp_path
+):
+    start_worker("sleepy", poll=3600)
+    log = tmp_path / "sleepy.log"
+    wait_until(lambda: "started" in log.read_text())
+    time.sleep(1)  # its first poll (at start) has found the queue empty: next one in an hour
+    job = jobs.start("tests.rows", organization=organization, params={"count": 2})
+    wait_until(lambda: job_status(job) == "succeeded")
+    assert len(rows_of(job)) == 2

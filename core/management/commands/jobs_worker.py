@@ -1,7 +1,8 @@
 """``manage.py jobs_worker``: a worker process for background jobs (``JOBS_WORKER=external``).
 
 It takes jobs from the queue one at a time (django-tasks-db's claim: skip-locked on
-PostgreSQL, so any number of workers on any number of machines share the queue), beats each
+PostgreSQL, so any number of workers on any number of machines share the queue; on
+PostgreSQL a committed job wakes idle workers at once through LISTEN/NOTIFY), beats each
 running job's heartbeat, and in a second thread requeues jobs whose worker stopped and runs
 the periodic functions that are due (each on one worker at a time). SIGTERM or SIGINT stops
 it after the current job; a second one stops it at once (the job is then requeued by another
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         tasks = jobs_worker.TaskWorker(
             interval=settings.JOBS_POLL_SECONDS if poll is None else poll, worker=ident
         )
+        threading.Thread(target=tasks.listen, name="jobs-listener", daemon=True).start()
         tasks.configure_signals()
         self.stderr.write(f"jobs worker {ident} started")
         try:
