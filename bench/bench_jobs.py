@@ -12,9 +12,8 @@ claim, heartbeat thread, outcome write.
    start; timed from the first job's start to the last job's end (``started_at`` and
    ``finished_at`` of the rows, so that the processes' start-up is not counted).
 2. **latency**: one idle worker, one job at a time, 20 times: from ``jobs.start`` (committed)
-   to the job read back as succeeded. An external worker finds a job at its next poll
-   (``JOBS_POLL_SECONDS``, 1 s); the embedded worker (measured in this process, woken when
-   the job commits) starts it at once.
+   to the job read back as succeeded. An external worker is woken by PostgreSQL's NOTIFY when
+   the job commits; the embedded worker (measured in this process) directly.
 """
 
 from __future__ import annotations
@@ -166,7 +165,7 @@ def main() -> None:
             ["worker", "median ms", "max ms"],
             [
                 [name, f"{statistics.median(t) * 1000:.0f}", f"{max(t) * 1000:.0f}"]
-                for name, t in (("external (polls every 1 s)", external), ("embedded", embedded))
+                for name, t in (("external (jobs_worker)", external), ("embedded", embedded))
             ],
             title="Start to end of one job, idle worker",
         )
