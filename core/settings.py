@@ -491,6 +491,6 @@ if JOBS_WORKER not in ("embedded", "external"):
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
 JOBS_HEARTBEAT_TIMEOUT = env_int("JOBS_HEARTBEAT_TIMEOUT", 60)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
-# An idle worker looks for queued jobs this often (the embedded one also when a job commits).
+# An idle worker looks for queued jobs this often, and at once when a job commits (PostgreSQL).
 JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 1)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
