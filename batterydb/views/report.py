@@ -95,7 +95,7 @@ class EISTestReportView(APIView):
             raise exceptions.ValidationError(
                 {"test": ["Name the tests: ?test=105&test=104 (or ?test=105,104)."]}
             )
-        bad = [v for v in values if not (v.isdigit() and 0 < int(v) <= MAX_BIGINT)]
+        bad = [v for v in values if not (v.isascii() and v.isdigit() and 0 < int(v) <= MAX_BIGINT)]
         if bad:
             raise exceptions.ValidationError(
                 {"test": [f"Test ids must be integers; got {', '.join(bad[:20])}."]}

@@ -362,3 +362,10 @@ def test_the_browsable_api_shows_the_list(client_for, viewer, organization):
     response = client_for(viewer).get(LIST, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"ohmic_resistance" in response.content
+
+
+@pytest.mark.parametrize("value", ["¹", "٣", "x", "0"])
+def test_report_refuses_test_ids_that_are_not_ascii_integers(client_for, member, value):
+    response = client_for(member).get(reverse("batterydb:eis-test-report"), {"test": value})
+    assert response.status_code == 400
+    assert "test" in response.json()
