@@ -369,3 +369,24 @@ def test_report_refuses_test_ids_that_are_not_ascii_integers(client_for, member,
     response = client_for(member).get(reverse("batterydb:eis-test-report"), {"test": value})
     assert response.status_code == 400
     assert "test" in response.json()
+
+
+def test_a_failed_analysis_retried_after_new_data_succeeds(
+    client_for, member, organization, run_jobs
+):
+    from core import jobs
+
+    test = EISTestFactory(organization=organization)
+    store_sweep(test, synthetic_sweep()[:5], frequencies=[1.0, 2.0, 3.0, 4.0, 5.0])
+    client = client_for(member)
+    client.post(url(test), {}, format="json")
+    (job,) = run_jobs()
+    assert job.status == Job.Status.FAILED
+    test.data.all().delete()
+    store_sweep(test, synthetic_sweep())
+    jobs.retry(job)
+    (again,) = run_jobs()
+    assert again.pk == job.pk and again.status == Job.Status.SUCCEEDED
+    body = client.get(url(test)).json()
+    assert body["status"] == "succeeded"
+    assert body["ohmic_resistance"] == pytest.approx(R0, rel=0.02)
