@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import APIException
 
@@ -42,6 +40,11 @@ def document_changes(old: dict, new: dict) -> list[dict[str, Any]]:
         keys = list(old) + [key for key in new if key not in old]
         found = [([key], old.get(key), new.get(key)) for key in keys]
     else:
+        # Imported here: deepdiff loads pandas when it is installed (impedance.py brings it),
+        # some 50 MB and 0.3 s that only a process writing passports needs.
+        from deepdiff import DeepDiff
+        from deepdiff.helper import notpresent
+
         diff = DeepDiff(old, new, view="tree", ignore_numeric_type_changes=True, verbose_level=2)
         for items in diff.values():
             for level in items:

@@ -21,12 +21,11 @@ parameter positive, exponents at most 1).
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
 import numpy as np
-from impedance.models.circuits import CustomCircuit
-from impedance.models.circuits.elements import circuit_elements
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-W1"
 OHMIC_PARAMETER = "R0"
@@ -35,9 +34,17 @@ MAX_CIRCUIT_LENGTH = 200
 MAX_CIRCUIT_PARAMETERS = 20
 MAX_FUNCTION_EVALUATIONS = 20_000
 
-ELEMENT_TYPES = {name for name in circuit_elements if name not in ("s", "p")}
 _TOKEN = re.compile(r"p\(|[A-Za-z]+_?\d+|[-,()]|.")
 _ELEMENT = re.compile(r"([A-Za-z]+)_?(\d+)")
+
+
+@functools.cache
+def circuit_elements() -> dict:
+    """impedance.py's element types by name, imported when first needed: impedance.py loads
+    matplotlib, pandas and SciPy (some 130 MB), which no process but an analysing one needs."""
+    from impedance.models.circuits.elements import circuit_elements as elements
+
+    return {name: element for name, element in elements.items() if name not in ("s", "p")}
 
 
 class CircuitError(ValueError):
@@ -64,7 +71,7 @@ def circuit_validate(circuit: str) -> list[tuple[str, str]]:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise CircuitError(f"Element names must be unique; repeated: {', '.join(repeated)}.")
-    count = sum(circuit_elements[kind].num_params for _, kind in elements)
+    count = sum(circuit_elements()[kind].num_params for _, kind in elements)
     if count > MAX_CIRCUIT_PARAMETERS:
         raise CircuitError(
             f"The circuit has {count} parameters; at most {MAX_CIRCUIT_PARAMETERS} are fitted."
@@ -100,8 +107,8 @@ def _parse_part(tokens: list[str], position: int, elements: list) -> int:
             f"Unexpected {token!r}: expected an element such as R0 or CPE1, or p(...)."
         )
     kind = match.group(1)
-    if kind not in ELEMENT_TYPES:
-        known = ", ".join(sorted(ELEMENT_TYPES))
+    if kind not in circuit_elements():
+        known = ", ".join(sorted(circuit_elements()))
         raise CircuitError(f"Unknown element type {kind!r} in {token!r}; known: {known}.")
     elements.append((token, kind))
     return position + 1
@@ -111,7 +118,7 @@ def circuit_parameter_names(circuit: str) -> list[str]:
     """Parameter names as impedance.py reports them (``R0``, ``CPE1_0``, ``CPE1_1``...)."""
     names = []
     for name, kind in circuit_validate(circuit):
-        count = circuit_elements[kind].num_params
+        count = circuit_elements()[kind].num_params
         names.extend([name] if count == 1 else [f"{name}_{i}" for i in range(count)])
     return names
 
@@ -193,6 +200,8 @@ def circuit_fit(frequencies: np.ndarray, impedance: np.ndarray, *, circuit: str)
     elements = circuit_validate(circuit)
     circuit = circuit.replace(" ", "")
     guess = initial_guess(elements, frequencies, impedance)
+    from impedance.models.circuits import CustomCircuit  # see circuit_elements
+
     model = CustomCircuit(circuit, initial_guess=guess)
     with warnings.catch_warnings():
         # An undetermined covariance leaves stderr null; that is reported, not warned.

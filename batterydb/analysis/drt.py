@@ -16,7 +16,6 @@ unit of ``ln τ``).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import nnls
 
 DEFAULT_DRT_LAMBDA = 1e-3
 MIN_DRT_LAMBDA = 1e-8
@@ -53,6 +52,8 @@ def drt_compute(frequencies: np.ndarray, impedance: np.ndarray, *, regularisatio
         second[row, row + 2 : row + 5] = (1.0, -2.0, 1.0)
     system = np.vstack([a, regularisation * second])
     target = np.concatenate([z.real, z.imag, np.zeros(k - 2)])
+    from scipy.optimize import nnls  # imported when an analysis runs (see circuits.py)
+
     x, _ = nnls(system, target, maxiter=50 * (k + 2))
     fitted = a @ x
     residual = np.hypot(fitted[:n] - z.real, fitted[n:] - z.imag) / np.abs(z)

@@ -16,7 +16,6 @@ number reprs, which NumPy 2 writes as ``np.float64(...)`` (and ``linKK`` prints 
 from __future__ import annotations
 
 import numpy as np
-from impedance.validation import fit_linKK, get_tc_distribution
 
 DEFAULT_KK_THRESHOLD = 0.01  # 1 % of |Z|
 MIN_KK_THRESHOLD = 1e-6
@@ -37,6 +36,9 @@ def _lin_kk_curve(elements: np.ndarray, taus: np.ndarray, f: np.ndarray) -> np.n
 def kk_test(frequencies: np.ndarray, impedance: np.ndarray, *, threshold: float) -> dict:
     """``{"passed", "threshold", "max_residual", "rc_elements", "mu", "residuals":
     {"frequency", "real", "imag"}}`` for a sweep; residuals are fractions of ``|Z|``."""
+    # Imported here: impedance.py loads matplotlib and pandas (see circuits.circuit_elements).
+    from impedance.validation import fit_linKK, get_tc_distribution
+
     max_m = int(min(MAX_RC_ELEMENTS, max(MIN_RC_ELEMENTS, len(frequencies) - 3)))
     m, mu = MIN_RC_ELEMENTS - 1, 1.0
     while mu > MU_CUTOFF and m < max_m:
