@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,10 +72,15 @@ class Progress:
                 "transaction ends; report progress between transactions"
             )
         fraction = min(max(float(fraction), 0.0), 1.0)
-        with lazy_commit():
-            Job.objects.filter(pk=self.job.pk, status=Status.RUNNING, worker=self.worker).update(
-                progress=fraction, heartbeat_at=timezone.now()
-            )
+        try:
+            with lazy_commit():
+                Job.objects.filter(
+                    pk=self.job.pk, status=Status.RUNNING, worker=self.worker
+                ).update(progress=fraction, heartbeat_at=timezone.now())
+        except OperationalError as exc:
+            # Progress is a courtesy to readers: a busy database (SQLite's locks) skips one
+            # report rather than failing the job; the next report or the heartbeat follows.
+            logger.warning("Progress of job %s not written: %s", self.job.pk, exc)
         self.job.progress = fraction
 
 
