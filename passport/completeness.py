@@ -163,7 +163,8 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def _value_at(document: dict, path: str) -> Any:
+def value_at(document: dict, path: str) -> Any:
+    """The value at a dotted path of a document, or None where any key on the way is missing."""
     value: Any = document
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
@@ -218,7 +219,7 @@ def completeness_of(document: dict) -> Completeness:
     for path in REQUIRED[category]:
         point = points[ANNEX_XIII[path][0]]
         point.required += 1
-        if is_empty(_value_at(document, path)):
+        if is_empty(value_at(document, path)):
             point.missing.append(path)
         else:
             point.present += 1

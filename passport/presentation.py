@@ -36,7 +36,7 @@ from passport.classes import (
     VOLTAGE,
     E,
 )
-from passport.completeness import is_empty
+from passport.completeness import is_empty, value_at
 from passport.definitions import DEFINITIONS, MATERIAL
 
 #: The page's sections: key, title, and which readers see them (Annex XIII).
@@ -281,15 +281,6 @@ class Section:
     rows: list[Row] = field(default_factory=list)
 
 
-def _value_at(document: dict, path: str) -> Any:
-    value: Any = document
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
 def _text(value: Any) -> str:
     return "\u2013" if value is None or value == "" else number_text(value)
 
@@ -403,7 +394,7 @@ def page_sections(document: dict, organization) -> list[Section]:
     sections = {key: Section(key, title, readers) for key, title, readers in SECTIONS}
     sections["1a"].rows.extend(manufacturer_rows(organization))
     for path in LINES:
-        value = _value_at(document, path)
+        value = value_at(document, path)
         if is_empty(value) and not isinstance(value, bool | int | float):
             continue
         sections[section_of(path)].rows.append(_row(path, value))

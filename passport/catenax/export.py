@@ -5,8 +5,6 @@ missing or unusable."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -14,7 +12,7 @@ from passport.catenax.conversions import ADDRESS_PARTS, Export, Source, address,
 from passport.catenax.mapping import FIELDS
 from passport.catenax.model import required, validator
 from passport.classes import ALL_POINTS, point_of, trim
-from passport.completeness import is_empty
+from passport.completeness import is_empty, value_at
 from passport.definitions import ID_FIELD
 from passport.schema import json_path
 
@@ -26,15 +24,6 @@ class ExportIncomplete(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "The passport lacks values the Catena-X battery pass requires."
     default_code = "catenax_incomplete"
-
-
-def _value_at(document: dict, path: str) -> Any:
-    value: Any = document
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
 
 
 def _manufacturer(export: Export) -> None:
@@ -77,7 +66,7 @@ def catenax_export(
     for target, path, convert in FIELDS:
         if point_of(path) not in points:
             continue
-        value = _value_at(export.document, path)
+        value = value_at(export.document, path)
         if is_empty(value):
             if required(target):
                 export.problem(target, f"Required by Catena-X: {Source(path).fill_in()}.")
