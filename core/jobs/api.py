@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -64,7 +63,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """Queue a failed job again (its attempts are kept); 409 unless it failed."""
-        job = get_object_or_404(self.get_queryset(), pk=pk)
+        job = self.get_object()
         if not has_role(request, job.organization_id, Membership.Role.MEMBER):
             raise exceptions.PermissionDenied(HasOrganizationRole.message)
         try:

@@ -68,6 +68,13 @@ def test_other_organizations_jobs_answer_404(client_for, outsider, failed_job):
     assert Job.objects.get(pk=failed_job.pk).status == "failed"
 
 
+@pytest.mark.parametrize("bad_id", ["null,null", "abc", "1.5"])
+def test_a_job_id_that_is_not_a_number_is_a_404(client_for, member, bad_id):
+    client = client_for(member)
+    assert client.get(f"/api/v2/jobs/{bad_id}/").status_code == 404
+    assert client.post(f"/api/v2/jobs/{bad_id}/retry/").status_code == 404
+
+
 def test_anonymous_is_refused(api_client, failed_job):
     assert api_client.get(reverse("job-list")).status_code == 401
     assert api_client.post(reverse("job-retry", args=[failed_job.pk])).status_code == 401
