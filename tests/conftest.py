@@ -60,10 +60,16 @@ def _generous_login_limits(settings):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "token_refresh": "1000/min"}
 
 
-@pytest.fixture(autouse=True)
-def _jobs_run_by_the_tests(settings):
-    """No embedded jobs worker in tests: jobs stay queued until a test runs them (run_jobs)."""
-    settings.JOBS_WORKER = "external"
+@pytest.fixture(autouse=True, scope="session")
+def _jobs_run_by_the_tests():
+    """No embedded jobs worker in tests: jobs stay queued until a test runs them (run_jobs).
+
+    Set for the whole session, not per test: a live server may still be answering a request
+    (a page's poll) after a test's own settings are undone, and must not start a worker then."""
+    from django.test import override_settings
+
+    with override_settings(JOBS_WORKER="external"):
+        yield
 
 
 @pytest.fixture
@@ -83,6 +89,7 @@ def embedded_jobs_worker(settings):
 
     settings.JOBS_WORKER = "embedded"
     yield
+    settings.JOBS_WORKER = "external"  # before the stop: a late request starts no new one
     worker.stop_embedded()
 
 

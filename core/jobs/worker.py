@@ -73,11 +73,20 @@ class TaskWorker(DBWorker):
         """django-tasks-db's loop, waiting on an event between empty polls rather than
         sleeping, so that a committed job starts at once and an idle worker polls rarely."""
         while self.running:
-            close_old_connections()
-            task_result = self.claim()
-            if task_result is not None:
-                self.run_task(task_result)
-            close_old_connections()
+            task_result = None
+            try:
+                close_old_connections()
+                task_result = self.claim()
+                if task_result is not None:
+                    self.run_task(task_result)
+                close_old_connections()
+            except Exception:
+                # The database went away or refused us (a restart, a failover): the loop lives
+                # on and polls again, rather than leaving jobs queued forever. A task claimed
+                # before the failure is the reaper's once its heartbeat stops.
+                logger.exception("jobs worker %s: polling the queue failed", self.worker_id)
+                connection.close()
+                task_result = None
             if self.running and task_result is None:
                 self.woken.wait(self.poll_interval)
                 self.woken.clear()
@@ -216,6 +225,10 @@ class Embedded:
             thread.start()
         logger.info("embedded jobs worker started in process %s", self.pid)
 
+    def alive(self) -> bool:
+        """Whether this is the current process's worker and its queue loop still runs."""
+        return self.pid == os.getpid() and self.threads[0].is_alive()
+
     def stop(self) -> None:
         self.tasks.stop()
         self.housekeeper.stop()
@@ -230,15 +243,21 @@ in_worker_process = False
 
 
 def ensure_embedded(**_kwargs) -> Embedded | None:
-    """Start this process's embedded worker once (again after a fork), if JOBS_WORKER is
-    ``embedded``. Connected to ``request_started``."""
+    """Start this process's embedded worker once (again after a fork, or if its loop has
+    stopped), if JOBS_WORKER is ``embedded``. Connected to ``request_started``."""
     global _embedded
     if settings.JOBS_WORKER != "embedded" or in_worker_process:
         return None
-    if _embedded is not None and _embedded.pid == os.getpid():
+    if _embedded is not None and _embedded.alive():
         return _embedded
     with _lock:
-        if _embedded is None or _embedded.pid != os.getpid():
+        if _embedded is None or not _embedded.alive():
+            if _embedded is not None and _embedded.pid == os.getpid():
+                logger.error(
+                    "the embedded jobs worker of process %s stopped; starting it again",
+                    _embedded.pid,
+                )
+                _embedded.stop()
             _embedded = Embedded()
             _embedded.start()
     return _embedded

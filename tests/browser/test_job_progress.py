@@ -40,14 +40,10 @@ def slow_job(transactional_db, live_server, settings, tmp_path):
     )
     yield job, tmp_path
     (tmp_path / "release").touch()
+    settings.JOBS_WORKER = "external"  # before the stop: a late request starts no new one
     jobs_worker.stop_embedded()
 
 
-@pytest.mark.skip(
-    reason="Alone it passes; after the rest of the suite the live server's embedded worker "
-    "never takes the job up (it stays queued). Open: make the worker's start independent of "
-    "earlier tests. The bar is followed through a real job in tests/browser/test_eis_pages.py."
-)
 def test_the_progress_bar_follows_the_job_and_the_page_reloads_when_it_is_done(
     slow_job, browser_page, live_server
 ):

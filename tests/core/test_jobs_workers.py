@@ -44,11 +44,6 @@ def job_status(job: Job) -> str:
     return job.status
 
 
-@pytest.mark.skip(
-    reason="Open: under the whole suite the live server's embedded worker does not take the job "
-    "up in time (passes alone); on SQLite files the embedded worker is "
-    "tested under gunicorn by tests/browser/test_eis_pages.py",
-)
 def test_the_embedded_worker_completes_a_job_with_only_the_server_running(
     live_server, embedded_jobs_worker, organization
 ):
@@ -63,6 +58,44 @@ def test_the_embedded_worker_completes_a_job_with_only_the_server_running(
     second = jobs.start("tests.fails", organization=organization, params={"message": "x"})
     wait_until(lambda: job_status(second) == "failed")
     assert second.error == "x"
+
+
+def test_the_queue_loop_outlives_a_database_error(monkeypatch):
+    """A failed poll (the database restarting) is logged and the loop polls again."""
+    from django.db import OperationalError
+
+    from core.jobs.worker import TaskWorker
+
+    loop = TaskWorker(interval=0.01, worker="test-loop")
+    polls = []
+
+    def claim():
+        polls.append(time.monotonic())
+        if len(polls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        if len(polls) == 3:
+            loop.stop()
+
+    monkeypatch.setattr(loop, "claim", claim)
+    loop.run()
+    assert len(polls) == 3
+
+
+def test_a_stopped_embedded_worker_is_started_again_by_the_next_request(settings):
+    from core.jobs import worker
+
+    settings.JOBS_WORKER = "embedded"
+    try:
+        first = worker.ensure_embedded()
+        assert first is not None and first.alive()
+        first.tasks.stop()
+        first.threads[0].join(timeout=10)
+        assert not first.alive()
+        second = worker.ensure_embedded()
+        assert second is not first and second.alive()
+        assert worker.ensure_embedded() is second
+    finally:
+        worker.stop_embedded()
 
 
 # --- worker processes on PostgreSQL -----------------------------------------------------------
