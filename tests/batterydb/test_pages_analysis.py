@@ -114,7 +114,9 @@ def test_the_form_offers_the_threshold_and_lambda_with_their_defaults(swept_test
         (described,) = attribute(tag, "aria-describedby").split()
         help_text = re.search(rf'<p class="helptext" id="{described}">(.*?)</p>', page, re.S)
         assert help_text and help_says in re.sub(r"<[^>]+>", "", help_text.group(1))
-    assert "From 0.0001 to 100" in page and "From 1e-08 to 10" in page
+    words = re.sub(r"<[^>]+>", "", page)
+    assert "From 0.0001 to 100; default 1 %." in words
+    assert "From 1e-08 to 10, e.g. 1e-4; default 0.001." in words
 
 
 def test_a_good_post_starts_the_job_with_the_forms_parameters(
