@@ -2,8 +2,9 @@
 Bode plots (uPlot canvases, as many points as the sweep has), the comparison page overlays one
 sweep per test, with no console error, no Content-Security-Policy violation and no request
 leaving the server, on a desktop and at a phone's width without sideways scrolling; a member
-runs the analysis from the page, which follows the job (on the embedded worker of a real
-gunicorn server, marker ``live``) and shows the results when it is done.
+runs the analysis from the page (a bad λ is named next to its field, then a threshold of their
+own is used), which follows the job (on the embedded worker of a real gunicorn server, marker
+``live``) and shows the results, with the threshold they used, when it is done.
 
 The data are made with the ORM before the browser starts (the page fixtures come after the
 data fixture in each test's arguments); the browser reaches them over HTTP only.
@@ -17,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 
 from batterydb.demo import SWEEP_POINTS, create_demo_data, eis_rows
 from batterydb.models import EISData, EISTest
@@ -197,11 +199,26 @@ def test_running_the_analysis_from_the_page_shows_its_results(jobs_server):
         log_in(page, base, "fitter")
         page.goto(f"{base}/batterydb/eis-tests/{test_id}/")
         assert "This test has not been analysed yet." in page.inner_text("#analysis")
+        assert page.input_value("#id_kk_threshold") == "1"  # the default, in %
+        # A λ out of range is named next to its field, and nothing starts.
+        page.fill("#id_drt_lambda", "20")
+        page.click("#analysis button[type=submit]")
+        page.wait_for_url(f"{base}/batterydb/eis-tests/{test_id}/#analysis")
+        error = page.locator("#drt-lambda-error")
+        expect(error).to_contain_text("DRT regularisation λ: “20” is not a number from")
+        expect(page.locator("#id_drt_lambda")).to_have_attribute("aria-invalid", "true")
+        assert "This test has not been analysed yet." in page.inner_text("#analysis")
+        page.fill("#id_drt_lambda", "")
+        page.fill("#id_kk_threshold", "2.5")
         page.click("#analysis button[type=submit]")
         page.wait_for_url(f"{base}/batterydb/eis-tests/{test_id}/#analysis")
         # core/jobs.js follows the job and reloads the page once it is done.
         page.wait_for_selector(".job-progress.job-succeeded", timeout=60_000)
         assert "passed" in page.inner_text(".eis-kk")
+        assert "threshold 2.5 %" in page.inner_text(".eis-kk")
+        used = page.locator("dl.eis-used").inner_text()
+        assert "2.5 % of |Z|" in used and "0.001" in used  # λ left empty: the default
+        assert page.input_value("#id_kk_threshold") == "2.5"
         assert drawn_points(page, "#eis-nyquist") == (42, 2)  # the sweep and the fitted curve
         assert drawn_points(page, "#eis-bode-magnitude")[1] == 2
         assert drawn_points(page, "#eis-kk") == (42, 2)
