@@ -136,7 +136,8 @@ if DATABASE_URL:
         }
 else:
     default_db = {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend reusing the process's idle connections (core.sqlite_backend).
+        "ENGINE": "core.sqlite_backend",
         "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",

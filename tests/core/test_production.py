@@ -127,7 +127,7 @@ def test_settings_without_services_use_sqlite_memory_layer_and_locmem_cache(tmp_
 
     values = load_settings(SQLITE_PATH=str(sqlite_path))
 
-    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["engine"] == "core.sqlite_backend"
     assert values["name"] == str(sqlite_path)
     assert values["conn_max_age"] == 0
     assert values["conn_health_checks"] is True
@@ -175,7 +175,7 @@ def test_settings_with_redis_url_use_redis_channel_layer_and_cache():
     assert [host["address"] for host in values["channel_hosts"]] == [url]
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["cache_location"] == url
-    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["engine"] == "core.sqlite_backend"
 
 
 def test_channel_layer_limits_have_defaults_for_a_thousand_subscribers():
