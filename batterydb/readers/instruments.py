@@ -10,9 +10,12 @@ breaks ties):
   (EC-Lab writes -Im(Z): the sign is turned). Sweeps are told apart by ``cycle number`` (or
   ``z cycle``) when the file has it, else by the frequency starting again. Decimal commas are
   read.
-* **BioLogic binary (.mpr)**: refused with a message asking for the text export. The only
-  maintained readers (galvani, eclabfiles) are GPL-licensed, and the binary layout is not
-  published.
+* **BioLogic binary (.mpr)**: read by :mod:`batterydb.readers.biologic` (both module header
+  layouts, before and from EC-Lab 11.50); the data table's ``freq/Hz``, ``Re(Z)/Ohm`` and
+  ``-Im(Z)/Ohm`` columns are read, the sign of the last turned. Sweeps are told apart by
+  ``z cycle`` (or ``cycle number``) when the table has it, else by the frequency starting
+  again. A file of another technique (no impedance columns) is refused, as is a column id the
+  reader does not know (the records' size then cannot be told).
 * **Gamry (.dta)**: every ``ZCURVE`` table (``Freq``, ``Zreal``, ``Zimag`` in ohm) is a
   sweep. Gamry writes ``Zimag`` as Im(Z) itself (negative for a capacitive response): kept.
 * **CSV** (comma, semicolon or tab) and **spreadsheets (.xlsx)**, first worksheet: a header
@@ -37,6 +40,8 @@ import re
 import sys
 import zipfile
 from collections.abc import Iterable, Sequence
+
+from batterydb.readers.biologic import COLUMNS, read_mpr
 
 Point = tuple[float, float, float]
 
@@ -76,11 +81,8 @@ def read_eis_file(
         raise ValueError("The file is empty.")
     name = file_name.lower()
     if raw.startswith(MPR_MAGIC) or name.endswith(".mpr"):
-        raise ValueError(
-            "BioLogic binary .mpr files are not read; export the data as text from EC-Lab "
-            "(File > Export as text: an .mpt file) and upload that."
-        )
-    if raw.startswith(ZIP_MAGIC) or name.endswith((".xlsx", ".xlsm")):
+        kind, sweeps = "biologic-mpr", _mpr_sweeps(raw, max_rows=max_rows)
+    elif raw.startswith(ZIP_MAGIC) or name.endswith((".xlsx", ".xlsm")):
         kind, sweeps = (
             "xlsx",
             _table_sweeps(
@@ -220,6 +222,39 @@ def _mpt_sweeps(lines: list[str]) -> list[list[Point]]:
             else None
         )
         tagged.append((sweep, point))
+    return _group(tagged)
+
+
+# --- BioLogic .mpr --------------------------------------------------------------------------------
+_MPR_FREQUENCY, _MPR_REAL, _MPR_MINUS_IMAG = 32, 37, 38
+_MPR_SWEEP = (469, 24)  # z cycle, cycle number
+
+
+def _mpr_sweeps(raw: bytes, *, max_rows: int) -> list[list[Point]]:
+    mpr = read_mpr(raw, max_rows=max_rows)
+    needed = (_MPR_FREQUENCY, _MPR_REAL, _MPR_MINUS_IMAG)
+    missing = [COLUMNS[i][0] for i in needed if i not in mpr.column_ids]
+    if missing:
+        technique = f" (technique {mpr.technique})" if mpr.technique else ""
+        raise ValueError(
+            f"The .mpr file holds no EIS data{technique}: its table has no column "
+            f"{', '.join(missing)} (an impedance technique such as PEIS or GEIS writes them)."
+        )
+    names = [COLUMNS[i][0] for i in needed]
+    sweep = next((i for i in _MPR_SWEEP if i in mpr.column_ids), None)
+    wanted = [*needed, sweep] if sweep is not None else list(needed)
+    columns = mpr.columns(wanted)
+    numbers = columns[3] if sweep is not None else [None] * mpr.points
+    tagged = []
+    for index, (frequency, real, minus_imag, number) in enumerate(
+        zip(columns[0], columns[1], columns[2], numbers, strict=True)
+    ):
+        where = f"Point {index + 1}"
+        for value, column in zip((frequency, real, minus_imag), names, strict=True):
+            if not math.isfinite(value):
+                raise ValueError(f"{where}: {column} is {value!r}; finite numbers are needed.")
+        # EC-Lab stores -Im(Z); the platform stores Im(Z).
+        tagged.append((number, _point(frequency, real, -minus_imag, where=where)))
     return _group(tagged)
 
 
