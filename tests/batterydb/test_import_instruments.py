@@ -304,7 +304,7 @@ def test_xlsx_with_title_rows_milliohms_and_a_sweep_column(writer, test):
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"BIO-LOGIC MODULAR FILE\x1a" + bytes(200), "run.mpr", "export the data as text"),
+        (b"BIO-LOGIC MODULAR FILE\x1a" + bytes(200), "run.mpr", "should start a module"),
         (b"", "empty.csv", "file is empty"),
         (b"time,voltage\n0,3.7\n1,3.6\n", "cycling.csv", "No header line naming the columns"),
         (b"\x00\x01\x02garbage" * 50, "data.bin", "Not a text file"),
