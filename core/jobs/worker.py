@@ -138,9 +138,13 @@ class Housekeeper:
     def run(self) -> None:
         try:
             while not self.stopped.is_set():
-                close_old_connections()
-                self.tick()
-                close_old_connections()
+                try:
+                    close_old_connections()
+                    self.tick()
+                    close_old_connections()
+                except Exception:
+                    logger.exception("jobs housekeeping %s failed", self.worker)
+                    connection.close()
                 self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS)
         finally:
             connection.close()
