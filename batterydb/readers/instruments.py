@@ -41,8 +41,6 @@ import sys
 import zipfile
 from collections.abc import Iterable, Sequence
 
-from batterydb.readers.biologic import COLUMNS, read_mpr
-
 Point = tuple[float, float, float]
 
 MPT_MAGIC = "EC-Lab ASCII FILE"
@@ -231,6 +229,10 @@ _MPR_SWEEP = (469, 24)  # z cycle, cycle number
 
 
 def _mpr_sweeps(raw: bytes, *, max_rows: int) -> list[list[Point]]:
+    # Imported here: the other formats' parsing, under the same memory limit, need not pay
+    # for it (dataclasses brings inspect along).
+    from batterydb.readers.biologic import COLUMNS, read_mpr
+
     mpr = read_mpr(raw, max_rows=max_rows)
     needed = (_MPR_FREQUENCY, _MPR_REAL, _MPR_MINUS_IMAG)
     missing = [COLUMNS[i][0] for i in needed if i not in mpr.column_ids]
