@@ -31,8 +31,8 @@ MAX_SWEEP = 100_000
 
 class EISImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="The instrument file: BioLogic EC-Lab text export (.mpt), Gamry (.dta), "
-        "CSV or .xlsx. BioLogic binary .mpr files are refused: export them as .mpt."
+        help_text="The instrument file: BioLogic EC-Lab binary (.mpr) or text export (.mpt), "
+        "Gamry (.dta), CSV or .xlsx."
     )
     sweep = serializers.IntegerField(
         min_value=1,
