@@ -244,20 +244,24 @@ def _mpr_sweeps(raw: bytes, *, max_rows: int) -> list[list[Point]]:
         )
     names = [COLUMNS[i][0] for i in needed]
     sweep = next((i for i in _MPR_SWEEP if i in mpr.column_ids), None)
-    wanted = [*needed, sweep] if sweep is not None else list(needed)
-    columns = mpr.columns(wanted)
-    numbers = columns[3] if sweep is not None else [None] * mpr.points
-    tagged = []
-    for index, (frequency, real, minus_imag, number) in enumerate(
-        zip(columns[0], columns[1], columns[2], numbers, strict=True)
-    ):
+    columns = mpr.columns([*needed, sweep] if sweep is not None else needed)
+    # Points go straight into their sweeps (no tagged list as _group builds): a table of
+    # short records holds close to a million points in the largest file accepted.
+    by_number: dict[float, list[Point]] = {}
+    points: list[Point] = []
+    for index in range(mpr.points):
         where = f"Point {index + 1}"
+        frequency, real, minus_imag = columns[0][index], columns[1][index], columns[2][index]
         for value, column in zip((frequency, real, minus_imag), names, strict=True):
             if not math.isfinite(value):
                 raise ValueError(f"{where}: {column} is {value!r}; finite numbers are needed.")
         # EC-Lab stores -Im(Z); the platform stores Im(Z).
-        tagged.append((number, _point(frequency, real, -minus_imag, where=where)))
-    return _group(tagged)
+        point = _point(frequency, real, -minus_imag, where=where)
+        if sweep is None:
+            points.append(point)
+        else:
+            by_number.setdefault(columns[3][index], []).append(point)
+    return list(by_number.values()) if sweep is not None else _split_on_restart(points)
 
 
 # --- Gamry .dta ---------------------------------------------------------------------------------
