@@ -243,11 +243,11 @@ def test_read_mpr_columns_are_the_values_written():
 
     time, frequency, minus_imag, cycle, i_range = mpr.columns([4, 32, 38, 469, 39])
 
-    assert time == [row[4] for row in ROWS]
-    assert frequency == [mpr_files.f32(f) for f, _, _ in SWEEP_1 + SWEEP_2]
-    assert minus_imag == [mpr_files.f32(-imag) for _, _, imag in SWEEP_1 + SWEEP_2]
-    assert cycle == [1.0] * 31 + [2.0] * 31
-    assert i_range == [12.0] * 62
+    assert list(time) == [row[4] for row in ROWS]
+    assert list(frequency) == [mpr_files.f32(f) for f, _, _ in SWEEP_1 + SWEEP_2]
+    assert list(minus_imag) == [mpr_files.f32(-imag) for _, _, imag in SWEEP_1 + SWEEP_2]
+    assert list(cycle) == [1.0] * 31 + [2.0] * 31
+    assert list(i_range) == [12.0] * 62
     with pytest.raises(KeyError):
         mpr.columns([24])
 
