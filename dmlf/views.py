@@ -49,6 +49,7 @@ class CatalogueViewSet(DMLFViewSetMixin, viewsets.GenericViewSet):
     admin."""
 
     permission_classes = [permissions.IsAuthenticated]
+    shared_list = True
 
 
 @extend_schema(tags=["institutes"])

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.files import AnyAcceptContentNegotiation, file_download_response
+from core.prepared import PreparedQuery
 from core.streaming import streaming_response
 from dmlf.throttles import DMLFMethodRateThrottle
 from dmlf.wire import WireShape
@@ -83,6 +84,15 @@ class DMLFViewSetMixin:
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
     throttle_classes = [DMLFMethodRateThrottle]
+    #: Whether every reader gets the same list (a catalogue): its first batch is then read by
+    #: a query compiled once (``core.prepared``) when the list is asked for whole.
+    shared_list = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._first_batch = PreparedQuery(
+            lambda: cls.queryset.order_by("pk").values_list(*cls.wire.columns)[:LIST_BATCH]
+        )
 
     def wire_of(self, obj) -> dict:
         return self.wire.writer(self.request)(self.wire.row_of(obj))
@@ -95,6 +105,12 @@ class DMLFViewSetMixin:
 
     def list(self, request, *args, **kwargs):
         offset, limit = list_window(request.query_params)
+        whole = not offset and limit is None and set(request.query_params) <= LIST_CONTROLS
+        if self.shared_list and whole:
+            first = self._first_batch.rows()
+            if len(first) < LIST_BATCH:
+                write = self.wire.writer(request)
+                return Response([write(row) for row in first])
         queryset = self.filter_queryset(self.get_queryset()).order_by("pk")
         if limit is not None:
             queryset = queryset[offset : offset + limit]

@@ -52,7 +52,8 @@ class WireShape:
 
     def writer(self, request) -> Callable[[Sequence], dict]:
         """A function from a row (in the order of ``columns``) to its JSON object."""
-        base = request.build_absolute_uri(reverse(self.list_url_name))
+        kinds = {kind for _, _, kind in self.fields}
+        base = request.build_absolute_uri(reverse(self.list_url_name)) if FILE in kinds else ""
         pk_index = self.columns.index(self.pk_column)
         converters = []
         for name, _, kind in self.fields:

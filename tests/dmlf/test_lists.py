@@ -130,6 +130,27 @@ def test_the_list_is_complete_beyond_any_page_size(client, project, institute, s
     assert rows == sorted(rows, key=lambda row: row["sample_id"])
 
 
+def test_a_catalogue_list_is_complete_and_current_whatever_its_length(client, institute):
+    from dmlf.models import Institute
+    from dmlf.viewsets import LIST_BATCH
+
+    first = listed(client.get("/dmlf/institutes/"))
+    assert [row["id"] for row in first] == [institute.pk]
+    institute.city = "Chemnitz"
+    institute.save()
+    assert listed(client.get("/dmlf/institutes/"))[0]["city"] == "Chemnitz"
+    Institute.objects.bulk_create(
+        Institute(name=f"i{i}", street="s", postcode="1", city="c", telephone="1", email="e@x.org")
+        for i in range(LIST_BATCH)
+    )
+    response = client.get("/dmlf/institutes/")
+    assert response.streaming
+    rows = listed(response)
+    assert len(rows) == LIST_BATCH + 1
+    assert [row["id"] for row in rows] == sorted(Institute.objects.values_list("pk", flat=True))
+    assert rows[0] == client.get(f"/dmlf/institutes/{institute.pk}/").json()
+
+
 def test_the_list_costs_the_same_queries_whatever_its_length(
     client, project, institute, sample_types
 ):
