@@ -308,3 +308,22 @@ def test_a_frequency_that_is_not_positive_names_its_point():
 
     with pytest.raises(ValueError, match="Point 1: the frequency must be positive"):
         read(with_data(data_body(PEIS_COLUMNS, rows, version=2)))
+
+
+def test_the_largest_mpr_file_accepted_is_read_within_the_default_limits(writer, test):
+    # 86 sweeps of 10,000 points in records of frequency, Re(Z) and -Im(Z) only (12 bytes):
+    # close to the 10 MB upload limit, the most points a file can bring.
+    frequencies = [1e5 * 10 ** (-i * 7 / 9999) for i in range(10_000)]
+    columns = [mpr_files.FREQUENCY, mpr_files.RE_Z, mpr_files.MINUS_IM_Z]
+    point = struct.Struct("<fff")
+    records = b"".join(
+        point.pack(f, 0.01 + k * 1e-4, 0.001) for k in range(86) for f in frequencies
+    )
+    content = with_data(data_body(columns, [], version=2, points=860_000) + records)
+    assert 9.5 * 2**20 < len(content) <= 10 * 2**20
+
+    response = writer.post(url(test), {"file": upload(content, "long.mpr"), "sweep": 87})
+
+    # Parsed whole (no memory or time limit hit), split where the frequency starts again.
+    assert response.status_code == 400
+    assert response.json() == {"sweep": ["The file holds 86 sweeps; sweep 87 was asked for."]}
