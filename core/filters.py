@@ -27,6 +27,17 @@ MIN_BIGINT = -(2**63)
 MAX_BIGINT = 2**63 - 1
 
 
+def parse_id(raw: str) -> int | None:
+    """``raw`` as an id: ASCII digits of a positive integer that fits a ``bigint``, else None.
+
+    (``str.isdigit`` alone also accepts digits such as "¹" that ``int`` refuses.)"""
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_BIGINT else None
+
+
 class StableOrderingFilter(OrderingFilter):
     """``?ordering=`` that always ends in the primary key, so pages never repeat or skip rows."""
 

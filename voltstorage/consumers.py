@@ -39,6 +39,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from core.broadcast import STREAM_MESSAGE, counters
+from core.filters import parse_id
 from core.sockets import CLOSE_INTERNAL_ERROR, CLOSE_NOT_FOUND, SocketRefused, StreamConsumer
 from voltstorage.models import Product, Series
 from voltstorage.services import latest_message, product_group
@@ -171,10 +172,10 @@ class ProductStreamConsumer(StreamConsumer):
         if "product_id" in kwargs:
             return int(kwargs["product_id"])
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        raw = (query.get("productId") or [""])[0]
-        if not raw.isdigit() or len(raw) > 18:
+        product = parse_id((query.get("productId") or [""])[0])
+        if product is None:
             raise SocketRefused(CLOSE_BAD_REQUEST, "productId: required, an integer.")
-        return int(raw)
+        return product
 
     async def authorize(self, user):
         self.stream_product = self.product_id()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from core.filters import MAX_BIGINT, repeated_values
+from core.filters import MAX_BIGINT, parse_id, repeated_values
 from core.pagination import page_headers
 
 MAX_PAGE_SIZE = 1000
@@ -119,8 +119,8 @@ def filter_products(queryset: QuerySet, params) -> QuerySet:
             | Q(type__name__icontains=text)
             | Q(group__name__icontains=text)
         )
-        if text.isdigit() and int(text) <= MAX_BIGINT:
-            condition |= Q(pk=int(text))
+        if (product_id := parse_id(text)) is not None:
+            condition |= Q(pk=product_id)
         queryset = queryset.filter(condition)
     group = integer_param(params, "groupId")
     if group is not None:

@@ -9,8 +9,6 @@ from django.shortcuts import render
 
 from core.tenancy import scope_queryset
 
-MAX_ID = 2**63 - 1
-
 
 def visible(request: HttpRequest, model: type[Model]) -> QuerySet:
     """``model``'s objects in the user's organizations (all of them for staff)."""
@@ -22,14 +20,6 @@ def visible_tests(request: HttpRequest) -> QuerySet:
     from batterydb.models import EISTest
 
     return visible(request, EISTest).select_related("organization", "battery", "device")
-
-
-def positive_int(raw: str) -> int | None:
-    """``raw`` as an id (a positive integer that fits the database), else None."""
-    raw = raw.strip()
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        return None
-    return int(raw)
 
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:

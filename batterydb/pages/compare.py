@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from batterydb.models import Battery, EISAnalysis
-from batterydb.pages.common import bad_request, positive_int, visible, visible_tests
+from batterydb.pages.common import bad_request, visible, visible_tests
 from batterydb.pages.sweeps import impedance_arrays, read_sweeps, sweep_unit, thin
 from batterydb.pages.units import format_number
+from core.filters import parse_id
 
 #: The most tests one comparison overlays (each gets a colour of the palette in eis.css).
 MAX_COMPARE_TESTS = 20
@@ -55,7 +56,7 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
     raw_ids = _requested_ids(request)
     battery = None
     if raw_ids:
-        ids = [positive_int(raw) for raw in raw_ids]
+        ids = [parse_id(raw) for raw in raw_ids]
         bad = [raw for raw, pk in zip(raw_ids, ids, strict=True) if pk is None]
         if bad:
             return bad_request(
@@ -71,7 +72,7 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
         if missing:
             raise Http404(f"EIS tests not found: {', '.join(map(str, missing))}.")
     elif request.GET.get("battery"):
-        pk = positive_int(request.GET["battery"])
+        pk = parse_id(request.GET["battery"])
         if pk is None:
             return bad_request(request, "battery: give the id of a battery, a positive integer.")
         battery = get_object_or_404(visible(request, Battery), pk=pk)

@@ -16,8 +16,9 @@ from django.urls import reverse
 
 from batterydb.models import Battery, EISDevice
 from batterydb.pages.analysis import analysis_context
-from batterydb.pages.common import bad_request, positive_int, visible, visible_tests
+from batterydb.pages.common import bad_request, visible, visible_tests
 from batterydb.pages.sweeps import data_table, plot_arrays, read_sweeps, sweep_unit
+from core.filters import parse_id
 
 TESTS_PER_PAGE = 50
 #: Frequencies per page of a test's data table (a usual sweep of 42 fits on one).
@@ -34,7 +35,7 @@ def eis_test_list(request: HttpRequest) -> HttpResponse:
         raw = request.GET.get(name)
         if raw is None or raw == "":
             continue
-        pk = positive_int(raw)
+        pk = parse_id(raw)
         if pk is None:
             return bad_request(request, f"{name}: give the id of a {name}, a positive integer.")
         context[name] = get_object_or_404(visible(request, model), pk=pk)

@@ -15,8 +15,7 @@ from batterydb.models import EISTest
 from batterydb.renderers import MeasurementJSONRenderer
 from batterydb.serializers.analysis import EISTestReportFitRowSerializer
 from batterydb.services.report import MAX_REPORT_TESTS, UnknownTests, eis_test_report
-from batterydb.validators import MAX_BIGINT
-from core.filters import repeated_values
+from core.filters import parse_id, repeated_values
 from core.renderers import CSVRenderer
 from core.tenancy import scope_queryset
 
@@ -95,7 +94,7 @@ class EISTestReportView(APIView):
             raise exceptions.ValidationError(
                 {"test": ["Name the tests: ?test=105&test=104 (or ?test=105,104)."]}
             )
-        bad = [v for v in values if not (v.isascii() and v.isdigit() and 0 < int(v) <= MAX_BIGINT)]
+        bad = [v for v in values if parse_id(v) is None]
         if bad:
             raise exceptions.ValidationError(
                 {"test": [f"Test ids must be integers; got {', '.join(bad[:20])}."]}
@@ -104,7 +103,7 @@ class EISTestReportView(APIView):
             raise exceptions.ValidationError(
                 {"test": [f"At most {MAX_REPORT_TESTS} tests per report; got {len(values)}."]}
             )
-        return [int(value) for value in values]
+        return [parse_id(value) for value in values]
 
     @staticmethod
     def wants_fit(request) -> bool:

@@ -263,8 +263,9 @@ def test_the_list_narrows_to_a_battery_or_a_device(organization, other_organizat
         client.get(f"{reverse('batterydb-pages:eis-test-list')}?battery={theirs.pk}").status_code
         == 404
     )
-    bad = client.get(reverse("batterydb-pages:eis-test-list") + "?battery=abc")
-    assert bad.status_code == 400 and "battery:" in text_of(bad)
+    for raw in ["abc", "\u00b9", "\u0661", "99999999999999999999"]:  # ¹ and Arabic-Indic 1
+        bad = client.get(reverse("batterydb-pages:eis-test-list"), {"battery": raw})
+        assert bad.status_code == 400 and "battery:" in text_of(bad)
 
 
 # --- the comparison page ---------------------------------------------------------------------
@@ -333,6 +334,9 @@ def test_the_comparison_refuses_bad_ids_and_too_many_tests(organization, viewer)
     assert response.status_code == 400
     assert f"at most {MAX_COMPARE_TESTS} tests" in text_of(response)
     assert client.get(compare_url("?battery=-1")).status_code == 400
+    # Digits that str.isdigit accepts and int refuses are bad ids too, not a server error.
+    assert client.get(compare_url("?battery=\u00b9")).status_code == 400
+    assert client.get(compare_url("?tests=1,\u00b9")).status_code == 400
 
 
 def test_a_batterys_comparison_takes_its_latest_tests_up_to_the_limit(organization, viewer):

@@ -18,6 +18,13 @@ def test_a_nul_character_in_the_free_text_is_a_400_naming_q(client_for, member, 
     assert any(message.startswith("q") for message in response.json()["errors"])
 
 
+def test_free_text_of_digits_that_are_not_ascii_is_searched_as_text(client_for, member, product):
+    response = client_for(member).get("/voltstorage/rest/products/", {"q": "\u00b9"})
+
+    assert response.status_code == 200
+    assert response.json() == []
+
+
 @pytest.mark.parametrize("name", ["export.csv", "export.json"])
 def test_the_export_declares_the_404_of_a_product_it_cannot_show(client, name):
     schema = client.get("/api/schema/?format=json").json()
