@@ -404,7 +404,22 @@ def _insert(spool: _Spool, bms_file: BMSFile, using: str) -> None:
 DECODE_JOB = "batterydb.bms_decode"
 
 
-@jobs.register(DECODE_JOB)
+def _decode_retry_refusal(job: jobs.Job) -> str | None:
+    """A failed decoding runs again only while it is its file's latest: an older one would
+    overwrite the rows of the decoding that replaced it."""
+    file_id = job.params.get("bms_file")
+    # The file's row is the lock, as for a start.
+    list(BMSFile.objects.select_for_update().filter(pk=file_id).values_list("pk"))
+    latest = _decode_jobs(job.organization_id, file_id).values_list("pk", flat=True).first()
+    if latest != job.pk:
+        return (
+            "A newer decoding of this file exists; start one again with "
+            f"POST /api/v2/bms/files/{file_id}/decode/."
+        )
+    return None
+
+
+@jobs.register(DECODE_JOB, retry_refusal=_decode_retry_refusal)
 def bms_file_decode_job(job: jobs.Job, progress) -> dict:
     """The job kind: ``params`` ``{"bms_file", "dbc", "replace"}``; the summary as result."""
     params = job.params
@@ -449,13 +464,14 @@ def bms_file_decode_start(*, bms_file: BMSFile, dbc: DBCFile, replace: bool, use
 
 def bms_file_decode_job_latest(*, bms_file: BMSFile) -> jobs.Job | None:
     """The file's latest decoding job, if any."""
-    return (
-        jobs.Job.objects.filter(
-            kind=DECODE_JOB, organization=bms_file.organization_id, params__bms_file=bms_file.pk
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return _decode_jobs(bms_file.organization_id, bms_file.pk).first()
+
+
+def _decode_jobs(organization_id: int, file_id: int):
+    """The decoding jobs of a file, the latest first."""
+    return jobs.Job.objects.filter(
+        kind=DECODE_JOB, organization=organization_id, params__bms_file=file_id
+    ).order_by("-created_at", "-id")
 
 
 class DecodeBusy(Exception):

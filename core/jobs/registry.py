@@ -12,6 +12,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 KindFunction = Callable[..., dict | None]
 
 _kinds: dict[str, KindFunction] = {}
+#: Per kind, ``refusal(job) -> str | None``: why a failed job of the kind may not be retried.
+_retry_refusals: dict[str, Callable[..., str | None]] = {}
 _periodic: dict[str, Periodic] = {}
 
 
@@ -27,9 +29,16 @@ def _check_name(name: str) -> None:
         raise ValueError(f"{name!r} is not a job name of the form app.name")
 
 
-def register(kind: str) -> Callable[[KindFunction], KindFunction]:
-    """Decorator: ``function(job, progress) -> dict`` runs jobs of ``kind``."""
+def register(
+    kind: str, *, retry_refusal: Callable[..., str | None] | None = None
+) -> Callable[[KindFunction], KindFunction]:
+    """Decorator: ``function(job, progress) -> dict`` runs jobs of ``kind``.
+
+    ``retry_refusal(job)``, if given, is asked inside the retry's transaction and answers why
+    that failed job may not run again (say, a newer job has replaced its work), or None."""
     _check_name(kind)
+    if retry_refusal is not None:
+        _retry_refusals[kind] = retry_refusal
 
     def decorator(function: KindFunction) -> KindFunction:
         existing = _kinds.get(kind)
@@ -48,6 +57,12 @@ def register(kind: str) -> Callable[[KindFunction], KindFunction]:
 
 def kind_function(kind: str) -> KindFunction | None:
     return _kinds.get(kind)
+
+
+def retry_refusal(job) -> str | None:
+    """Why ``job`` may not be retried, by its kind's rule; None when it may."""
+    refusal = _retry_refusals.get(job.kind)
+    return refusal(job) if refusal is not None else None
 
 
 def kinds() -> list[str]:

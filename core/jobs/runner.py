@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.jobs.models import Job
-from core.jobs.registry import kind_function
+from core.jobs.registry import kind_function, retry_refusal
 
 logger = logging.getLogger("core.jobs")
 
@@ -240,12 +240,14 @@ def stale_cutoff():
 
 
 def retry(job: Job) -> Job:
-    """Queue a failed job again (or a running one whose worker stopped beating). Its attempts
-    are kept; it may again be requeued up to JOBS_MAX_ATTEMPTS times if its worker stops."""
-    retryable = Job.objects.filter(pk=job.pk, status=Status.FAILED) | Job.objects.filter(
-        pk=job.pk, status=Status.RUNNING, heartbeat_at__lt=stale_cutoff()
-    )
+    """Queue a failed job again, unless its kind refuses (``register(retry_refusal=...)``).
+    Its attempts are kept; it may again be requeued up to JOBS_MAX_ATTEMPTS times if its
+    worker stops. (A running job whose worker stopped is the reaper's, not a retry's.)"""
+    retryable = Job.objects.filter(pk=job.pk, status=Status.FAILED)
     with transaction.atomic():
+        refusal = retry_refusal(job)
+        if refusal:
+            raise JobStateError(refusal)
         updated = retryable.update(
             status=Status.QUEUED,
             worker="",

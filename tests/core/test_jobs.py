@@ -105,11 +105,15 @@ def test_a_failed_job_retried_runs_again_and_keeps_its_attempts(organization, ru
 
 
 @pytest.mark.parametrize("status", ["queued", "running", "succeeded"])
-def test_only_a_failed_or_stopped_job_can_be_retried(organization, status):
+@pytest.mark.parametrize("silent_for", [0, 3600])
+def test_only_a_failed_job_can_be_retried(organization, status, silent_for):
+    # A running job whose worker stopped beating is the reaper's: a retry would run it twice.
     job = jobs.start("tests.rows", organization=organization, params={"count": 1})
-    Job.objects.filter(pk=job.pk).update(status=status, heartbeat_at=timezone.now())
+    beat = timezone.now() - timedelta(seconds=silent_for)
+    Job.objects.filter(pk=job.pk).update(status=status, heartbeat_at=beat)
     with pytest.raises(jobs.JobStateError, match=f"this one is {status}"):
         jobs.retry(job)
+    assert Job.objects.get(pk=job.pk).status == status
 
 
 def test_a_running_job_whose_worker_stopped_is_queued_again_then_rerun_whole(
