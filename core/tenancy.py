@@ -14,8 +14,16 @@ from django.db.models import Model, QuerySet
 from rest_framework import permissions, serializers
 
 from core.models import Membership, Organization
+from core.prepared import PreparedQuery
 
 Role = Membership.Role
+
+#: A user's ``(organization_id, role)`` pairs, by a query compiled once (``core.prepared``).
+MEMBERSHIPS = PreparedQuery(
+    lambda user_id: Membership.objects.filter(user_id=user_id).values_list(
+        "organization_id", "role"
+    )
+)
 
 # Minimum role per HTTP method; views may override with ``required_roles``.
 DEFAULT_REQUIRED_ROLES: dict[str, str] = {
@@ -35,12 +43,8 @@ def organization_roles(request) -> dict[int, str]:
     roles = getattr(django_request, "_organization_roles", None)
     if roles is None:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            roles = {}
-        else:
-            roles = dict(
-                Membership.objects.filter(user_id=user.pk).values_list("organization_id", "role")
-            )
+        signed_in = user is not None and user.is_authenticated
+        roles = dict(MEMBERSHIPS.rows(user.pk)) if signed_in else {}
         django_request._organization_roles = roles
     return roles
 
