@@ -22,6 +22,7 @@ from rest_framework import serializers
 from core import tokens
 from core.fields import BoundedJSONField
 from core.files import upload_check_size
+from core.prepared import PreparedQuery
 from core.tenancy import OrganizationScopedSerializerMixin
 from dmlf.archives import ArchiveRejected, zip_inspect
 from dmlf.models import (
@@ -127,6 +128,40 @@ class SampleRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+#: Primary keys read by a compiled query: positive, below every backend's integer limit.
+COMPILED_PK_LIMIT = 2**63
+
+
+class CompiledRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object by primary key, read by a query compiled once per model
+    (``core.prepared``) when the field's queryset is the model's whole table (the catalogues:
+    institutes, methods, sample types) and the key a plain positive integer; anything else
+    (a queryset scoped to the user's organizations, a key of another shape) as DRF reads it,
+    with the same errors."""
+
+    _by_pk: dict = {}
+
+    def to_internal_value(self, data):
+        pk = data if type(data) is int else None
+        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 19:
+            pk = int(data)
+        queryset = self.get_queryset()
+        query = queryset.query
+        plain = not (query.where or query.annotations or query.is_sliced or query.select_related)
+        if pk is None or not 0 < pk < COMPILED_PK_LIMIT or self.pk_field is not None or not plain:
+            return super().to_internal_value(data)
+        model = queryset.model
+        by_pk = self._by_pk.get(model)
+        if by_pk is None:
+            by_pk = self._by_pk.setdefault(
+                model, PreparedQuery(lambda pk: model._default_manager.filter(pk=pk))
+            )
+        found = by_pk.instances(pk)
+        if not found:
+            self.fail("does_not_exist", pk_value=data)
+        return found[0]
+
+
 # --- Serializers -------------------------------------------------------------------------------
 
 
@@ -204,6 +239,7 @@ class SampleSerializer(OrganizationScopedSerializerMixin, serializers.ModelSeria
     """A sample with its ``sample_info`` JSON file (required) and a ZIP ``supplementary_file``
     (optional). The ``user`` is the authenticated user."""
 
+    serializer_related_field = CompiledRelatedField
     sample_id = serializers.CharField(min_length=20, max_length=20, help_text=SAMPLE_ID_HELP)
     sample_info = serializers.FileField(
         label="Sample information file",
@@ -302,6 +338,7 @@ class ExperimentSerializer(OrganizationScopedSerializerMixin, serializers.ModelS
     optional: without it, the authenticated user's staff record if there is one. The
     ``user`` is the authenticated user."""
 
+    serializer_related_field = CompiledRelatedField
     experiment_file = serializers.FileField(label="Experimental data file path")
     sample = SampleRelatedField(queryset=Sample.objects.all(), help_text=SAMPLE_ID_HELP)
 

@@ -62,3 +62,42 @@ def test_a_nul_in_a_name_is_400(client_for, member, sample_body):
     response = client_for(member).post(SAMPLES, sample_body(name="a\x00b"), format="multipart")
     assert response.status_code == 400
     assert "name" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("999", 'Invalid pk "999" - object does not exist.'),
+        ("99999999999999999999999", 'Invalid pk "99999999999999999999999" - object does not'),
+        ("9223372036854775807", 'Invalid pk "9223372036854775807" - object does not exist.'),
+        ("0", 'Invalid pk "0" - object does not exist.'),
+        ("-1", 'Invalid pk "-1" - object does not exist.'),
+        ("abc", "Incorrect type. Expected pk value, received str."),
+        ("\x00", "Incorrect type. Expected pk value, received str."),
+    ],
+)
+def test_a_catalogue_reference_that_names_nothing_is_400_naming_it(
+    client_for, member, sample_body, institute, value, message
+):
+    response = client_for(member).post(
+        SAMPLES, sample_body(institute=value, method=value), format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    for field in ("institute", "method"):
+        assert response.json()[field][0].startswith(message), response.json()
+
+
+def test_a_catalogue_reference_reads_the_current_row(client_for, member, sample_body, institute):
+    from tests.dmlf import factories as f
+
+    client = client_for(member)
+    response = client.post(SAMPLES, sample_body(), format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["institute"] == institute.pk
+    gone = f.InstituteFactory()
+    gone_pk = gone.pk
+    gone.delete()
+    body = sample_body(sample_id="240616_125139_010001", institute=gone_pk)
+    response = client.post(SAMPLES, body, format="multipart")
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["institute"][0]
