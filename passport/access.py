@@ -8,7 +8,7 @@ create and update, owners delete; a grant never allows writing.
 
 The points of a whole page of passports come in at most two queries, whatever its length: the
 user's memberships (read once per request, or with the passports' rows) and their grants on
-the page's passports.
+the page's passports (only on those the rows say they hold a grant on, when they say it).
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ def points_by_passport(request, passports: Iterable) -> dict[int, frozenset[int]
             points[passport.pk] = ALL_POINTS
         else:
             points[passport.pk] = PUBLIC
-            others.append(passport.pk)
+            # Rows read by ``with_reader`` say whether the reader holds a grant on them.
+            if getattr(passport, "reader_has_grant", True):
+                others.append(passport.pk)
     if others:
         granted = PassportGrant.objects.filter(
             active_grants(), user_id=user_id, passport_id__in=others

@@ -4,6 +4,7 @@ the answers read as they are stored, and the notes their documentation shares.""
 from __future__ import annotations
 
 import orjson
+from django.db import connection
 from django.db.models import BooleanField, TextField
 from django.db.models.expressions import RawSQL
 from drf_spectacular.utils import OpenApiResponse
@@ -17,7 +18,7 @@ from core.tenancy import is_staff
 from passport.access import PASSPORT_ACCESS
 from passport.classes import ALL_POINTS, PUBLIC
 from passport.definitions import ID_FIELD, ID_REGEX
-from passport.models import Passport
+from passport.models import Passport, PassportGrant, today_utc
 from passport.openapi import PassportAutoSchema
 from passport.representations import STAMP, passport_view
 from passport.serializers import PassportFormSerializer
@@ -82,15 +83,35 @@ def _reader_sql(request) -> tuple[str, tuple]:
     )
 
 
+def _grant_sql(request) -> tuple[str, tuple]:
+    """The SQL of ``reader_has_grant`` (a grant in force of the request's user on the row's
+    passport), and its parameters."""
+    user = request.user if request.user.is_authenticated else None
+    if user is None or is_staff(request):
+        return "FALSE", ()
+    grant = PassportGrant._meta.db_table
+    table = Passport._meta.db_table
+    today = connection.ops.adapt_datefield_value(today_utc())
+    return (
+        f'EXISTS (SELECT 1 FROM "{grant}" WHERE "{grant}"."user_id" = %s '
+        f'AND "{grant}"."passport_id" = "{table}"."id" '
+        f'AND ("{grant}"."valid_until" IS NULL OR "{grant}"."valid_until" >= %s))',
+        (user.pk, today),
+    )
+
+
 def with_reader(queryset, request, **annotations):
     """``queryset`` reading with each row whether the request's user is a member of its
-    organization (``reader_is_member``; staff count as members), and ``annotations``: the
-    points of the row then need no query of the user's memberships
-    (``passport.access.reader_is_member``). Written as raw SQL: Django's own ``Exists``
-    costs more to build than the rest of a request."""
+    organization (``reader_is_member``; staff count as members) and whether they hold a grant
+    in force on it (``reader_has_grant``), and ``annotations``: the points of the row then need
+    no query of the user's memberships, and the grants are read only for the rows that have
+    some (``passport.access``). Written as raw SQL: Django's own ``Exists`` costs more to
+    build than the rest of a request."""
     sql, params = _reader_sql(request)
     member = RawSQL(sql, params, output_field=BooleanField())
-    return queryset.annotate(reader_is_member=member, **annotations)
+    sql, params = _grant_sql(request)
+    grant = RawSQL(sql, params, output_field=BooleanField())
+    return queryset.annotate(reader_is_member=member, reader_has_grant=grant, **annotations)
 
 
 def with_stored_answers(queryset, request):
@@ -103,6 +124,25 @@ def with_stored_answers(queryset, request):
     answer = f'CASE WHEN {sql} THEN "{table}"."full_json" ELSE "{table}"."public_json" END'
     queryset = queryset.only("id", "battery_id", "organization_id", "rendered_with")
     return with_reader(queryset, request, answer=RawSQL(answer, params, output_field=TextField()))
+
+
+#: What :func:`answers` and the points read of each row of :func:`with_stored_answers`.
+ANSWER_COLUMNS = (
+    "pk",
+    "battery_id",
+    "organization_id",
+    "rendered_with",
+    "reader_is_member",
+    "reader_has_grant",
+    "answer",
+)
+
+
+def answer_rows(queryset):
+    """The rows of :func:`with_stored_answers` as named tuples of ``ANSWER_COLUMNS``, which
+    :func:`answers` reads as it reads passports: for a page of 1,000, 5 ms of CPU less than
+    making model instances."""
+    return queryset.values_list(*ANSWER_COLUMNS, named=True)
 
 
 def answers(request, passports: list, points: dict[int, frozenset[int]]) -> list:
