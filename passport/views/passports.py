@@ -35,6 +35,7 @@ from passport.views.base import (
     TRIM_NOTE,
     WRITE_ERRORS,
     PassportViewSetBase,
+    answer_rows,
     answers,
     with_reader,
     with_stored_answers,
@@ -100,7 +101,8 @@ class PassportViewSet(PassportViewSetBase):
         responses={200: {"type": "array", "items": ref("Envelope")}},
     )
     def list(self, request, *args, **kwargs):
-        page = Page(request, self.filter_queryset(self.get_queryset()).order_by("id"))
+        queryset = self.filter_queryset(self.get_queryset()).order_by("id")
+        page = Page(request, answer_rows(queryset))
         data = answers(request, page.items, points_by_passport(request, page.items))
         return Response([{"data": data}], headers=page.headers())
 
