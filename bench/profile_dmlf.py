@@ -3,12 +3,16 @@ in this process, on SQLite with a new connection per request (as under ``runserv
 
     .venv/bin/python -m bench.profile_dmlf                 # CPU ms per call, then profiles
     .venv/bin/python -m bench.profile_dmlf --calls 500 --top 40 --sort tottime
+    .venv/bin/python -m bench.profile_dmlf --runserver     # through Django's runserver
 
 Each call goes through Django's ``WSGIHandler`` (middleware, URL resolution, DRF, the
 ``request_started``/``request_finished`` signals that open and close the connection), without
 a socket or a thread, so that the figures are the server's own work. It prints the median CPU
 milliseconds per call (``time.process_time``), the queries of one call, and a cProfile of the
-calls sorted by cumulative time. No PostgreSQL or Redis needed.
+calls sorted by cumulative time. With ``--runserver`` the calls are HTTP requests from
+``requests`` (a new connection each, as the guide's client) to Django's threaded development
+server running in this process; the CPU and the profile are then those of the request's
+thread (HTTP parsing, the WSGI handler, writing the answer). No PostgreSQL or Redis needed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import cProfile
 import io
 import json
+import logging
 import os
 import pstats
 import statistics
@@ -89,12 +94,57 @@ def call(application, environ) -> tuple[str, bytes]:
     return status[0], body
 
 
+class ProfiledRunserver:
+    """Django's threaded development server (``runserver``'s) on a free port, in a thread of
+    this process. Each request's thread runs alone (a lock), its CPU time recorded and, while
+    ``profile`` is set, profiled."""
+
+    def __init__(self, application):
+        import socketserver
+        import threading
+
+        from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+
+        self.cpu: list[float] = []
+        self.profile: cProfile.Profile | None = None
+        lock = threading.Lock()
+        server = self
+
+        class Server(socketserver.ThreadingMixIn, WSGIServer):
+            daemon_threads = True
+
+            def process_request_thread(self, request, client_address):
+                with lock:
+                    start = time.thread_time()
+                    profile = server.profile
+                    if profile is not None:
+                        profile.enable()
+                    try:
+                        super().process_request_thread(request, client_address)
+                    finally:
+                        if profile is not None:
+                            profile.disable()
+                        server.cpu.append((time.thread_time() - start) * 1000)
+
+        # The access log is runserver's too: its cost stays, its lines go nowhere.
+        for handler in logging.getLogger("django.server").handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (the process's life)
+        self.httpd = Server((harness.HOST, 0), WSGIRequestHandler)
+        self.httpd.set_app(application)
+        self.base_url = f"http://{harness.HOST}:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300, help="calls of each kind")
     parser.add_argument("--top", type=int, default=30, help="lines of each profile")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
     parser.add_argument("--only", choices=["get", "post"], help="one of the two calls")
+    parser.add_argument(
+        "--runserver", action="store_true", help="HTTP requests to Django's runserver"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="profile-dmlf-") as directory:
@@ -130,9 +180,26 @@ def main(argv: list[str] | None = None) -> int:
         archive = small_zip()
         info = json.dumps(GUIDE_SAMPLE_INFO).encode()
         counter = iter(range(10**6))
+        server = ProfiledRunserver(application) if args.runserver else None
+
+        def send(method: str, path: str, body: bytes = b"", content_type: str = ""):
+            if server is None:
+                environ = environ_for(
+                    method, path, token=token, body=body, content_type=content_type
+                )
+                return call(application, environ)
+            import requests
+
+            headers = {"Authorization": f"Bearer {token}"}
+            if content_type:
+                headers["Content-Type"] = content_type
+            response = requests.request(
+                method, server.base_url + path, data=body or None, headers=headers, timeout=30
+            )
+            return f"{response.status_code} {response.reason}", response.content
 
         def get_institutes():
-            status, body = call(application, environ_for("GET", "/dmlf/institutes/", token=token))
+            status, body = send("GET", "/dmlf/institutes/")
             assert status.startswith("200"), body
 
         def post_sample():
@@ -154,12 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                     "supplementary_file": ("sample.zip", archive, "application/zip"),
                 },
             )
-            status, answer = call(
-                application,
-                environ_for(
-                    "POST", "/dmlf/samples/", token=token, body=body, content_type=content_type
-                ),
-            )
+            status, answer = send("POST", "/dmlf/samples/", body, content_type)
             assert status.startswith("201"), answer
 
         calls = {"get": ("GET institutes/", get_institutes), "post": ("POST samples/", post_sample)}
@@ -181,11 +243,16 @@ def main(argv: list[str] | None = None) -> int:
             with connection.execute_wrapper(record):
                 function()
             cpu, wall = [], []
+            if server is not None:
+                server.cpu.clear()
             for _ in range(args.calls):
                 start_cpu, start_wall = time.process_time(), time.perf_counter()
                 function()
                 cpu.append((time.process_time() - start_cpu) * 1000)
                 wall.append((time.perf_counter() - start_wall) * 1000)
+            if server is not None:
+                # The request threads' own CPU, not the client's in this process.
+                cpu = server.cpu
             print(
                 f"{label}: CPU {statistics.median(cpu):.2f} ms median, wall "
                 f"{statistics.median(wall):.2f} ms median, {len(captured)} queries"
@@ -193,10 +260,16 @@ def main(argv: list[str] | None = None) -> int:
             for seconds, sql in captured:
                 print(f"    {seconds * 1000:.3f} ms  {sql[:150]}")
             profile = cProfile.Profile()
-            profile.enable()
+            if server is None:
+                profile.enable()
+            else:
+                server.profile = profile
             for _ in range(args.calls):
                 function()
-            profile.disable()
+            if server is None:
+                profile.disable()
+            else:
+                server.profile = None
             out = io.StringIO()
             stats = pstats.Stats(profile, stream=out)
             stats.sort_stats(args.sort).print_stats(args.top)
