@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
@@ -194,13 +195,34 @@ def _finish(job: Job, worker: str, status: str, *, error: str = "", result=None)
     }
     if status == Status.SUCCEEDED:
         fields["progress"] = 1.0
-    updated = Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=worker).update(**fields)
+    mine = Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=worker)
+    updated = _while_locked(lambda: mine.update(**fields))
     if updated:
         for name, value in fields.items():
             setattr(job, name, value)
     else:
         job.refresh_from_db()
     return job
+
+
+#: How long the outcome's write waits out a locked SQLite table (seconds, in small steps).
+LOCKED_WAIT = 5.0
+
+
+def _while_locked(write: Callable[[], int]) -> int:
+    """``write()``, tried again while SQLite answers that the table is locked (a reader of the
+    job's row in another connection of the process: SQLite's shared cache waits for nobody),
+    for up to ``LOCKED_WAIT`` seconds; a job's outcome is worth the wait."""
+    from django_tasks_db.utils import is_locked_database_exception
+
+    deadline = time.monotonic() + LOCKED_WAIT
+    while True:
+        try:
+            return write()
+        except OperationalError as error:
+            if not is_locked_database_exception(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def enqueue(job: Job) -> None:
