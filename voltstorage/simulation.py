@@ -159,7 +159,11 @@ def simulate(
     current = -storage / site.nominal_voltage  # into the stack
     voltage = site.nominal_voltage + 6 * (soc - 0.5) + 0.02 * current + 0.05 * noise[:, 3]
     hours = ((times % DAY_MS) / 3_600_000 + site.longitude / 15) % 24
-    activity = np.convolve(np.abs(storage), np.ones(600) / 600, mode="same")
+    # The stack's recent work (a moving mean over up to 600 samples; fewer in a short window).
+    window = max(1, min(600, count))
+    activity = (
+        np.convolve(np.abs(storage), np.ones(window) / window, mode="same") if count else storage
+    )
     electrolyte = 24 + 4 * np.sin(2 * np.pi * (hours - 9) / 24) + activity / 200
     pump = electrolyte + 3 + 6 * working + rng.normal(scale=0.1, size=count)
     idle = np.where(soc >= 0.999, FULL, np.where(soc <= 0.051, EMPTY, STANDBY))

@@ -147,6 +147,17 @@ def test_the_simulated_home_is_plausible():
     assert (column["pumpTemperature"] > column["electrolyteTemperature"]).mean() > 0.95
 
 
+@pytest.mark.parametrize("count", [0, 1, 2, 599, 601])
+def test_a_window_of_any_length_is_simulated(count):
+    # (Appending to a product simulates only the little time since its last sample.)
+    start_ms = T0 * 1000
+    times, values = simulation.simulate(
+        start_ms=start_ms, end_ms=start_ms + count * 30_000, interval_ms=30_000, seed=5
+    )
+    assert times.shape == (count,) and values.shape == (count, len(catalogue.FIELDS))
+    assert not np.isnan(values).any()
+
+
 def test_the_simulator_command_writes_and_appends(organization):
     out = io.StringIO()
     call_command(
