@@ -266,7 +266,7 @@ class EISAnalysisAdmin(OrganizationOwnedAdmin):
         "analysed_at",
         *ORGANIZATION_OWNED,
     ]
-    list_select_related = ["organization", "job"]
+    list_select_related = ["organization", "job", "test"]
     list_filter = ["stale", "kk_passed"]
     search_fields = ["=test__id"]
     autocomplete_fields = ["test"]

@@ -5,10 +5,7 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django_filters.widgets import BooleanWidget
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from batterydb.models import (
     Battery,
@@ -19,6 +16,7 @@ from batterydb.models import (
     BMSTest,
     DBCFile,
     EISAnalysis,
+    EISAnalysisPolicy,
     EISData,
     EISDevice,
     EISTest,
@@ -27,7 +25,13 @@ from batterydb.models import (
     Project,
 )
 from core.fields import BoundedIsoDateTimeFilter
-from core.filters import CachedFormFilterSet, IdListFilter, TimestampedFilterSet, ValueListFilter
+from core.filters import (
+    CachedFormFilterSet,
+    IdListFilter,
+    IntegerFilter,
+    TimestampedFilterSet,
+    ValueListFilter,
+)
 
 
 class EISDataFilterSet(CachedFormFilterSet):
@@ -77,13 +81,6 @@ class BMSResultFilterSet(CachedFormFilterSet):
 # --- Resources --------------------------------------------------------------------------------
 # Foreign keys filter by id (``NumberFilter``), which costs no query and reveals nothing about
 # other organizations' objects; ``project`` filters on the ``projects`` many-to-many.
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(django_filters.NumberFilter):
-    """An integer (an id, a year, a step number): anything else is a 400."""
-
-    field_class = forms.IntegerField
 
 
 class ResourceFilterSet(TimestampedFilterSet):
@@ -243,6 +240,16 @@ class ModelPredictionFilterSet(ProjectTaggedFilterSet):
             "test",
             "project",
         ]
+
+
+class EISAnalysisPolicyFilterSet(django_filters.FilterSet):
+    """Re-analysis policies by ``organization``."""
+
+    organization = IntegerFilter(field_name="organization_id")
+
+    class Meta:
+        model = EISAnalysisPolicy
+        fields = ["organization"]
 
 
 class EISAnalysisFilterSet(TimestampedFilterSet):

@@ -18,6 +18,8 @@ import django_filters
 from django import forms
 from django_filters.filters import QuerySetRequestMixin
 from django_filters.widgets import BaseCSVWidget
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
 from core.fields import BoundedIsoDateTimeFilter
@@ -53,6 +55,15 @@ class StableOrderingFilter(OrderingFilter):
 
     def filter_queryset(self, request, queryset, view):
         return queryset.order_by(*self.get_ordering(request, queryset, view))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """An integer (an id, a year, a step number): anything else is a 400. For an
+    organization, ``IntegerFilter(field_name="organization_id")``: unlike a model-choice
+    filter it does not tell ids that exist from those that do not."""
+
+    field_class = forms.IntegerField
 
 
 class TimestampedFilterSet(django_filters.FilterSet):

@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.response import Response
 
-from batterydb.filters import EISAnalysisFilterSet
+from batterydb.filters import EISAnalysisFilterSet, EISAnalysisPolicyFilterSet
 from batterydb.models import EISAnalysis, EISAnalysisPolicy, EISTest
 from batterydb.serializers.analysis import (
     RESULTS,
@@ -161,6 +161,6 @@ class EISAnalysisPolicyViewSet(OrganizationScopedModelViewSet):
     queryset = EISAnalysisPolicy.objects.all()
     serializer_class = EISAnalysisPolicySerializer
     access = AccessPolicy(create=Role.OWNER, update=RoleAtLeast(Role.OWNER))
-    filterset_fields = ["organization"]
+    filterset_class = EISAnalysisPolicyFilterSet
     ordering = ["id"]
     ordering_fields = ["id"]

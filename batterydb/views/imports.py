@@ -51,7 +51,8 @@ class EISImportSerializer(serializers.Serializer):
 class EISImportResultSerializer(serializers.Serializer):
     test = serializers.IntegerField(help_text="The EIS test written to.")
     format = serializers.ChoiceField(
-        choices=["biologic-mpt", "gamry-dta", "csv", "xlsx"], help_text="The file's format."
+        choices=["biologic-mpr", "biologic-mpt", "gamry-dta", "csv", "xlsx"],
+        help_text="The file's format.",
     )
     sweeps = serializers.IntegerField(help_text="How many sweeps the file holds.")
     sweep = serializers.IntegerField(help_text="The sweep imported (1-based).")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.fields import BoundedIsoDateTimeFilter
+from core.filters import IntegerFilter
 from core.jobs.models import Job
 from core.jobs.runner import JobStateError, retry
 from core.models import Membership
@@ -34,18 +37,28 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class JobFilterSet(django_filters.FilterSet):
+    """Jobs by ``status``, ``kind``, ``organization`` and the ``created_at__gte`` /
+    ``created_at__lte`` range (ISO 8601 instants within the platform's bounds)."""
+
+    status = django_filters.ChoiceFilter(choices=Job.Status.choices)
+    kind = django_filters.CharFilter()
+    organization = IntegerFilter(field_name="organization_id")
+    created_at__gte = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_at__lte = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Job
+        fields = ["status", "kind", "organization"]
+
+
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Background jobs of your organizations: status, progress (0 to 1), the result once
     succeeded or the error once failed. Members retry failed jobs."""
 
     serializer_class = JobSerializer
     queryset = Job.objects.all()
-    filterset_fields = {
-        "status": ["exact"],
-        "kind": ["exact"],
-        "organization": ["exact"],
-        "created_at": ["gte", "lte"],
-    }
+    filterset_class = JobFilterSet
     ordering_fields = ["id", "created_at", "finished_at", "status", "kind"]
     ordering = ["-created_at", "-id"]
 

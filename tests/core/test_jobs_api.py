@@ -68,6 +68,37 @@ def test_other_organizations_jobs_answer_404(client_for, outsider, failed_job):
     assert Job.objects.get(pk=failed_job.pk).status == "failed"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_at__gte": "0001-01-01T00:00:00+01:00"},
+        {"created_at__lte": "2024-01-01T00:00:00+20:00"},
+        {"created_at__gte": "yesterday"},
+        {"organization": "x"},
+        {"status": "sleeping"},
+    ],
+)
+def test_bad_filter_values_are_a_400_naming_the_filter(client_for, member, query):
+    response = client_for(member).get(reverse("job-list"), query)
+    assert response.status_code == 400
+    assert set(response.json()) == set(query)
+
+
+def test_the_organization_filter_does_not_tell_existing_ids_from_others(
+    client_for, member, organization, other_organization
+):
+    jobs.start("tests.rows", organization=organization, params={"count": 1})
+    client = client_for(member)
+    theirs = client.get(reverse("job-list"), {"organization": other_organization.pk})
+    nobody = client.get(reverse("job-list"), {"organization": 10**12})
+    assert (theirs.status_code, theirs.json()["results"]) == (200, [])
+    assert (nobody.status_code, nobody.json()["results"]) == (200, [])
+    mine = client.get(reverse("job-list"), {"organization": organization.pk}).json()["results"]
+    assert len(mine) == 1
+    window = client.get(reverse("job-list"), {"created_at__gte": "2000-01-01T00:00:00Z"})
+    assert len(window.json()["results"]) == 1
+
+
 @pytest.mark.parametrize("bad_id", ["null,null", "abc", "1.5"])
 def test_a_job_id_that_is_not_a_number_is_a_404(client_for, member, bad_id):
     client = client_for(member)
