@@ -12,27 +12,58 @@ checked against its first bytes:
   time, TRC from its start time). A BLF container may expand to at most
   ``MAX_BLF_CONTAINER_BYTES`` (real loggers write 128 KB), so that a compressed bomb cannot
   take the worker's memory.
+* **MF4** (``.mf4``, ASAM MDF 4 bus logging, recognised by its ``MDF     `` start too):
+  read through asammdf, imported only when an MF4 log is read. Its ``CAN_DataFrame`` channel
+  groups are read group by group, a fragment of at most ``MF4_FRAGMENT_BYTES`` of records at
+  a time (timestamps absolute: the header's start time plus each record's time); error and
+  remote frame groups are skipped. Before a group is read, each of its compressed blocks is
+  inflated once with a bound (``MAX_MF4_BLOCK_BYTES``, real loggers write 4 MB) and must
+  expand to exactly its declared size, so that a lying block cannot take the worker's memory;
+  LZ4 and Zstandard blocks (MDF 4.3) are refused. A group that yields fewer records than its
+  header counts (a truncated file) is an error, not a shorter log.
 
-MF4 (ASAM MDF) is not read: its maintained reader, asammdf, is LGPL-licensed and heavy; convert
-MF4 logs to BLF or ASC. A file that is not a log of its format raises ``ValueError`` naming
-the line (candump) or the reader's complaint. ``progress`` is called with the fraction of the
-file read.
+A file that is not a log of its format raises ``ValueError`` naming the line (candump) or the
+reader's complaint. ``progress`` is called with the fraction of the file read.
+
+python-can imports asammdf when it is imported, if it is installed, and asammdf imports
+pandas, canmatrix and openpyxl: 1.1 s and 78 MB more in each process importing python-can or
+cantools (which imports python-can). :func:`asammdf_left_out` imports them without it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 import math
 import os
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 Frame = tuple[float, int, bool, bytes]
 
-FORMATS = {".log": "candump", ".candump": "candump", ".asc": "asc", ".blf": "blf", ".trc": "trc"}
-FORMAT_NAMES = {"candump": "candump", "asc": "Vector ASC", "blf": "Vector BLF", "trc": "PCAN TRC"}
+FORMATS = {
+    ".log": "candump",
+    ".candump": "candump",
+    ".asc": "asc",
+    ".blf": "blf",
+    ".trc": "trc",
+    ".mf4": "mf4",
+}
+FORMAT_NAMES = {
+    "candump": "candump",
+    "asc": "Vector ASC",
+    "blf": "Vector BLF",
+    "trc": "PCAN TRC",
+    "mf4": "MF4 (ASAM MDF)",
+}
 MAX_BLF_CONTAINER_BYTES = 16 * 2**20
+#: The largest MF4 data block accepted, compressed or expanded (real loggers write 4 MB).
+MAX_MF4_BLOCK_BYTES = 16 * 2**20
+#: Records of an MF4 channel group read at a time, in bytes.
+MF4_FRAGMENT_BYTES = 4 * 2**20
 #: Frames between two calls of ``progress``.
 PROGRESS_EVERY = 50_000
 # Timestamps a database can hold as a date (years 1970 to 9999 here: logs are recent).
@@ -46,7 +77,7 @@ class CANLogError(ValueError):
 
 
 def log_format(path: Path, name: str) -> str:
-    """The log's format (``candump``, ``asc``, ``blf``, ``trc``) from its name, checked
+    """The log's format (``candump``, ``asc``, ``blf``, ``trc``, ``mf4``) from its name, checked
     against its first bytes; raises :class:`CANLogError` for a name or content it does not
     recognise."""
     suffix = Path(name).suffix.lower()
@@ -54,19 +85,18 @@ def log_format(path: Path, name: str) -> str:
         head = file.read(4096)
     if head.startswith(b"LOGG"):
         return "blf"
-    if suffix == ".mf4" or head.startswith(b"MDF     "):
-        raise CANLogError(
-            "MF4 (ASAM MDF) logs are not read here; convert the log to BLF or ASC (for "
-            "example with asammdf or Vector's tools) and upload that."
-        )
+    if head.startswith(b"MDF     "):
+        return "mf4"
     if suffix not in FORMATS:
         raise CANLogError(
             f"The file name {name!r} does not say which CAN log format it is: name it .log "
-            "(candump -L), .asc or .blf (Vector) or .trc (PCAN)."
+            "(candump -L), .asc or .blf (Vector), .trc (PCAN) or .mf4 (ASAM MDF)."
         )
     kind = FORMATS[suffix]
     if kind == "blf":
         raise CANLogError("Not a Vector BLF log: the file does not start with 'LOGG'.")
+    if kind == "mf4":
+        raise CANLogError("Not an MF4 (ASAM MDF) log: the file does not start with 'MDF'.")
     if b"\x00" in head:
         raise CANLogError(f"Not a {FORMAT_NAMES[kind]} log: the file is binary, not text.")
     return kind
@@ -77,6 +107,9 @@ def read_frames(
 ) -> Iterator[Frame]:
     """The data frames of the log at ``path`` in the file's order, as
     ``(timestamp, frame_id, is_extended, data)``; remote and error frames are left out."""
+    if kind == "mf4":
+        yield from _mf4_frames(path, progress)
+        return
     size = max(os.path.getsize(path), 1)
     with open(path, "rb", buffering=0) as raw:
 
@@ -130,8 +163,26 @@ def _candump_frames(lines) -> Iterator[Frame]:
 
 
 # --- python-can's readers -----------------------------------------------------------------------
+@contextlib.contextmanager
+def asammdf_left_out() -> Iterator[None]:
+    """Within, a first import of python-can (or of cantools, which imports it) leaves asammdf
+    out: python-can then finds no asammdf and goes without its own MF4 reader and writer (MF4
+    logs are read here through asammdf directly). Once python-can or asammdf is imported, it
+    changes nothing."""
+    if "can" in sys.modules or "asammdf" in sys.modules:
+        yield
+        return
+    sys.modules["asammdf"] = None  # an import of it raises ImportError
+    try:
+        yield
+    finally:
+        if "asammdf" in sys.modules and sys.modules["asammdf"] is None:
+            del sys.modules["asammdf"]
+
+
 def _python_can_frames(raw, kind: str) -> Iterator[Frame]:
-    import can
+    with asammdf_left_out():
+        import can
 
     try:
         if kind == "blf":
@@ -162,8 +213,9 @@ def _python_can_frames(raw, kind: str) -> Iterator[Frame]:
 
 
 def _blf_reader_class():
-    import can
-    from can.io import blf
+    with asammdf_left_out():
+        import can
+        from can.io import blf
 
     class BoundedBLFReader(can.BLFReader):
         """python-can's BLF reader, each container's expansion bounded."""
@@ -206,3 +258,204 @@ def _blf_reader_class():
 def _bounded_blf_reader(file):
     """A BoundedBLFReader (its class made on first use: python-can is imported late)."""
     return _blf_reader_class()(file)
+
+
+# --- MF4 ----------------------------------------------------------------------------------------
+_MF4 = "Not a valid MF4 (ASAM MDF) log"
+_MF4_FRAME = "CAN_DataFrame"
+# Data bytes of a CAN FD frame by its DLC (below 9, the DLC is the length).
+_FD_LENGTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64)
+
+
+def _mf4_frames(path: Path, progress: Callable[[float], None] | None) -> Iterator[Frame]:
+    """The data frames of each CAN data frame channel group in turn, a fragment at a time."""
+    with open(path, "rb") as file:
+        mdf, start = _open_mdf(file, path)
+        try:
+            groups = _mf4_can_groups(mdf)
+            total = max(sum(records for _, records in groups), 1)
+            done = 0
+            for index, records in groups:
+                _check_mf4_blocks(file, mdf.groups[index])
+                read = 0
+                for fragment in _mf4_fragments(mdf, index):
+                    read += len(fragment.timestamps)
+                    yield from _mf4_fragment_frames(fragment, start)
+                    if progress is not None:
+                        progress(min((done + read) / total, 1.0))
+                if read != records:
+                    raise CANLogError(
+                        f"{_MF4}: channel group {index} holds {read} of the {records} records "
+                        "its header counts (is the file truncated?)."
+                    )
+                done += records
+        finally:
+            mdf.close()
+    if progress is not None:
+        progress(1.0)
+
+
+def _open_mdf(file, path: Path):
+    """asammdf's reader of the file and the file's start time (seconds since the epoch)."""
+    from asammdf import MDF
+
+    complaint, hook = None, sys.unraisablehook
+    # asammdf's reader of a file it cannot read fails again when it is collected (in
+    # __del__, printing a traceback): that second failure is left unreported.
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        try:
+            # A file object, not a path: asammdf would map the file into memory, and every
+            # page it reads would count in the worker's resident memory. No bus logging map:
+            # asammdf would read every frame id of the file to make it.
+            mdf = MDF(file, process_bus_logging=False)
+        except Exception as exc:  # asammdf raises many kinds on a broken file
+            complaint = _complaint(exc).replace(repr(str(path)), "it").replace(str(path), "it")
+        if complaint is not None:
+            gc.collect()  # the half-made reader is in reference cycles
+    finally:
+        sys.unraisablehook = hook
+    if complaint is not None:
+        raise CANLogError(f"{_MF4}: the file is damaged or cut short ({complaint}).")
+    try:
+        if not str(mdf.version).startswith("4"):
+            raise CANLogError(
+                f"Not an MF4 log: the file is MDF version {mdf.version}; CAN bus logging is "
+                "stored in MDF 4."
+            )
+        mdf.configure(read_fragment_size=MF4_FRAGMENT_BYTES)
+        start = mdf.header.start_time.timestamp()
+    except CANLogError:
+        mdf.close()
+        raise
+    except Exception as exc:
+        mdf.close()
+        raise CANLogError(f"{_MF4}: {_complaint(exc)}") from None
+    return mdf, start
+
+
+def _complaint(exc: Exception) -> str:
+    return str(exc).strip() or type(exc).__name__
+
+
+def _mf4_can_groups(mdf) -> list[tuple[int, int]]:
+    """``(group index, record count)`` of the channel groups holding CAN data frames, as
+    asammdf finds them (bus event groups of a CAN or other bus with a ``CAN_DataFrame``)."""
+    from asammdf.blocks import v4_constants as v4c
+
+    groups = []
+    for index, group in enumerate(mdf.groups):
+        channel_group = group.channel_group
+        source = channel_group.acq_source
+        if (
+            channel_group.flags & v4c.FLAG_CG_BUS_EVENT
+            and source is not None
+            and source.bus_type in (v4c.BUS_TYPE_CAN, v4c.BUS_TYPE_OTHER)
+            and any(channel.name == _MF4_FRAME for channel in group.channels)
+            and channel_group.cycles_nr
+        ):
+            groups.append((index, channel_group.cycles_nr))
+    return groups
+
+
+def _check_mf4_blocks(file, group) -> None:
+    """Each compressed block of the group (records, invalidation bits, variable-length data)
+    inflated with a bound: it must expand to exactly its declared size, at most
+    ``MAX_MF4_BLOCK_BYTES`` (asammdf inflates a block whole, however far it expands)."""
+    from asammdf.blocks import v4_constants as v4c
+
+    blocks = []
+    for info in group.data_blocks:
+        blocks.append(info)
+        invalidation = getattr(info, "invalidation_block", None)
+        if invalidation is not None and not invalidation.all_valid:
+            blocks.append(invalidation)
+    for entry in group.signal_data:
+        blocks.extend(entry or ())
+    for info in blocks:
+        kind = info.block_type
+        if kind == v4c.DT_BLOCK:
+            continue  # asammdf reads uncompressed blocks in pieces of 4 MB at most
+        if kind not in (v4c.DZ_BLOCK_DEFLATE, v4c.DZ_BLOCK_TRANSPOSED):
+            raise CANLogError(
+                "Not a usable MF4 log: its data blocks are compressed with LZ4 or Zstandard "
+                "(MDF 4.3); save it uncompressed or with deflate (MDF 4.1 or 4.2)."
+            )
+        expanded, packed = info.original_size or 0, info.compressed_size or 0
+        if max(expanded, packed) > MAX_MF4_BLOCK_BYTES:
+            raise CANLogError(
+                f"Not a usable MF4 log: a data block of {max(expanded, packed):,} bytes "
+                f"exceeds {MAX_MF4_BLOCK_BYTES:,} bytes."
+            )
+        file.seek(info.address)
+        inflater = zlib.decompressobj()
+        try:
+            size = len(inflater.decompress(file.read(packed), expanded + 1))
+        except zlib.error as exc:
+            raise CANLogError(f"{_MF4}: a compressed data block is damaged ({exc}).") from None
+        if size != expanded:
+            actual = "beyond" if size > expanded else f"to {size:,} bytes, not"
+            raise CANLogError(
+                f"{_MF4}: a compressed data block expands {actual} the {expanded:,} bytes "
+                "it declares."
+            )
+
+
+def _mf4_fragments(mdf, index: int):
+    """The group's records a fragment at a time (asammdf prints its reading rate on stdout
+    when a fragment's consumer takes over 10 s: left unprinted)."""
+    fragments = mdf.iter_get(_MF4_FRAME, group=index, raw=True)
+    while True:
+        try:
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                fragment = next(fragments, None)
+        except Exception as exc:
+            raise CANLogError(f"{_MF4}: {_complaint(exc)}") from None
+        if fragment is None:
+            return
+        yield fragment
+
+
+def _mf4_fragment_frames(fragment, start: float) -> Iterator[Frame]:
+    """The frames of one fragment of a ``CAN_DataFrame`` group's records."""
+    records = fragment.samples
+    names = records.dtype.names or ()
+
+    def field(name: str):
+        return records[f"{_MF4_FRAME}.{name}"] if f"{_MF4_FRAME}.{name}" in names else None
+
+    ids, payload = field("ID"), field("DataBytes")
+    if ids is None or payload is None:
+        raise CANLogError(f"{_MF4}: its CAN data frames have no ID or DataBytes channel.")
+    ids = ids.astype("u8")
+    extended = field("IDE")
+    extended = (ids & 0x80000000 != 0) if extended is None else extended != 0
+    count = len(ids)
+    lengths = field("DataLength")
+    if lengths is not None:
+        lengths = lengths.tolist()
+    elif (dlcs := field("DLC")) is not None:
+        fd = field("EDL")
+        fd = [False] * count if fd is None else (fd != 0).tolist()
+        lengths = [
+            _FD_LENGTHS[dlc & 15] if is_fd else min(dlc, 8)
+            for dlc, is_fd in zip(dlcs.tolist(), fd, strict=True)
+        ]
+    if payload.dtype.kind == "u" and payload.ndim == 2:  # fixed-size data bytes in the record
+        width = payload.shape[1]
+        rows = payload.tobytes()
+        data = [rows[i * width : (i + 1) * width] for i in range(count)]
+    else:  # variable-length data bytes (numpy drops trailing zero bytes: padded back)
+        data = [bytes(value) for value in payload.tolist()]
+        if lengths is not None:
+            pairs = zip(data, lengths, strict=True)
+            data = [value.ljust(length, b"\x00") for value, length in pairs]
+    if lengths is None:
+        lengths = [len(value) for value in data]
+    times = (fragment.timestamps + start).tolist()
+    for timestamp, can_id, is_extended, length, raw in zip(
+        times, (ids & 0x1FFFFFFF).tolist(), extended.tolist(), lengths, data, strict=True
+    ):
+        if not (0 <= timestamp <= _MAX_TIMESTAMP):
+            raise CANLogError(f"A frame's timestamp ({timestamp}) is out of range.")
+        yield timestamp, can_id, is_extended, raw[:length]

@@ -36,7 +36,7 @@ from django.db.models import Count, Max, Min, Q
 
 from batterydb.models import BMSFile, BMSResult, DBCFile
 from batterydb.parsers import decode_dbc
-from batterydb.readers.can_logs import CANLogError, log_format, read_frames
+from batterydb.readers.can_logs import CANLogError, asammdf_left_out, log_format, read_frames
 from batterydb.validators import MAX_PARAMETER_LENGTH
 from core import jobs
 from core.copy import copy_rows
@@ -268,7 +268,8 @@ def bms_file_decode(
 
 
 def _load_dbc(dbc: DBCFile):
-    from cantools.database.can.formats import dbc as dbc_format
+    with asammdf_left_out():  # cantools imports python-can, which would import asammdf
+        from cantools.database.can.formats import dbc as dbc_format
 
     with dbc.file.file.open("rb") as handle:
         raw = handle.read()
