@@ -29,7 +29,10 @@ def dbc_summary(raw: bytes, *, max_messages: int, max_names: int) -> dict:
     more than ``max_messages`` messages is refused before cantools reads it; a file that does
     not parse is refused with cantools' message, which names the line and column.
     """
-    from cantools.database.can.formats import dbc
+    from batterydb.readers.can_logs import asammdf_left_out
+
+    with asammdf_left_out():  # cantools imports python-can, which would import asammdf
+        from cantools.database.can.formats import dbc
 
     declared = sum(1 for _ in _MESSAGE_LINE.finditer(raw))
     if declared > max_messages:
