@@ -11,6 +11,10 @@ from batterydb.analysis.drt import drt_compute
 from batterydb.analysis.kk import kk_test
 
 MIN_FREQUENCIES = 8
+#: Bounds of what is analysed, so that an analysis' work and memory stay bounded whatever was
+#: stored: the DRT's grid grows with the decades spanned, its matrices with the points.
+MAX_FREQUENCIES = 2000
+FREQUENCY_RANGE_HZ = (1e-6, 1e10)
 
 
 class AnalysisError(ValueError):
@@ -37,6 +41,17 @@ def sweep_arrays(rows: Iterable[tuple[float | None, str, float]]) -> tuple[np.nd
         raise AnalysisError(
             f"The test has {len(points)} frequencies with both z_real and z_imag; "
             f"at least {MIN_FREQUENCIES} are needed."
+        )
+    if len(points) > MAX_FREQUENCIES:
+        raise AnalysisError(
+            f"The test has {len(points)} frequencies with both z_real and z_imag; "
+            f"at most {MAX_FREQUENCIES} are analysed."
+        )
+    low, high = FREQUENCY_RANGE_HZ
+    if points[-1] < low or points[0] > high:
+        raise AnalysisError(
+            f"Frequencies from {low:g} to {high:g} Hz are analysed; the test's run from "
+            f"{points[-1]:g} to {points[0]:g} Hz."
         )
     f = np.array(points, dtype=float)
     z = np.array([complex(real[p], imag[p]) for p in points])

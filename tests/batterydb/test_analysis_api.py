@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -179,6 +180,28 @@ def test_too_few_points_fail_the_job_saying_why(client_for, member, organization
     assert body["status"] == "failed"
     assert "5 frequencies" in body["error"] and "at least 8" in body["error"]
     assert body["kk"] is None
+
+
+@pytest.mark.parametrize(
+    ("frequencies", "message"),
+    [
+        (np.logspace(-300, 300, 8), "Frequencies from 1e-06 to 1e+10 Hz are analysed"),
+        (np.logspace(-1, 5, 2001), "2001 frequencies"),
+    ],
+)
+def test_a_sweep_beyond_what_is_analysed_fails_the_job_saying_why(
+    client_for, member, organization, run_jobs, frequencies, message
+):
+    # The DRT's grid grows with the decades spanned and its matrices with the points: both
+    # are bounded, so that no stored sweep makes an analysis take the worker's memory.
+    test = EISTestFactory(organization=organization)
+    z = (1 + 1j) * np.ones(len(frequencies))
+    store_sweep(test, z, frequencies=list(frequencies))
+    client = client_for(member)
+    client.post(url(test), {}, format="json")
+    (job,) = run_jobs()
+    assert job.status == Job.Status.FAILED
+    assert message in client.get(url(test)).json()["error"]
 
 
 def test_a_deleted_job_leaves_a_readable_analysis(client_for, member, test, run_jobs):
