@@ -430,24 +430,28 @@ THROTTLE_CACHE_RETRY_SECONDS = env_int("THROTTLE_CACHE_RETRY_SECONDS", 30)
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
 
 # --- DBC files: size, messages, and the limits of parsing them (core.bounded) -----------------
-# Real DBC files are kilobytes to a few megabytes with at most a few thousand messages (an
-# 11-bit CAN bus has 2,048 identifiers). cantools needs about 400 MB and 7 s of CPU for a
-# 5 MB file of ordinary definitions, but about 200 times the size of one long string (a 5 MB
-# comment takes over 1 GB): the child that parses is limited in memory, CPU and time.
+# Real DBC files: kilobytes to a few MB, at most a few thousand messages. cantools needs ~400 MB
+# for 5 MB of definitions but ~200 times one long string's size: the parsing child is limited.
 DBC_MAX_SIZE = env_int("DBC_MAX_SIZE", 5 * 1024 * 1024)
 DBC_MAX_MESSAGES = env_int("DBC_MAX_MESSAGES", 10_000)
 DBC_PARSE_MEMORY_MB = env_int("DBC_PARSE_MEMORY_MB", 768)
 DBC_PARSE_CPU_SECONDS = env_int("DBC_PARSE_CPU_SECONDS", 20)
 DBC_PARSE_TIMEOUT_SECONDS = env_int("DBC_PARSE_TIMEOUT_SECONDS", 60)
+# --- Instrument files imported as EIS data (batterydb.services.instruments) -------------------
+EIS_IMPORT_MAX_SIZE = env_int("EIS_IMPORT_MAX_SIZE", 10 * 2**20)  # bytes; larger is a 413
+EIS_IMPORT_MAX_POINTS = env_int("EIS_IMPORT_MAX_POINTS", 10_000)  # points of one sweep
+EIS_IMPORT_MAX_ROWS = env_int("EIS_IMPORT_MAX_ROWS", 1_000_000)  # data rows of the file
+EIS_IMPORT_MAX_EXPANDED_SIZE = env_int("EIS_IMPORT_MAX_EXPANDED_SIZE", 100 * 2**20)  # .xlsx
+EIS_IMPORT_PARSE_MEMORY_MB = env_int("EIS_IMPORT_PARSE_MEMORY_MB", 256)  # the parsing child's
+EIS_IMPORT_PARSE_CPU_SECONDS = env_int("EIS_IMPORT_PARSE_CPU_SECONDS", 20)
+EIS_IMPORT_PARSE_TIMEOUT_SECONDS = env_int("EIS_IMPORT_PARSE_TIMEOUT_SECONDS", 60)
 
 # --- DMLF: the Data Mining Lab Freiberg API (dmlf/) -------------------------------------------
-# Largest ZIP archive (supplementary_file, experiment_file) and sample_info JSON file, in bytes;
-# larger is a 413. A request may carry one of each plus its form fields.
+# Largest ZIP archive (supplementary_file, experiment_file) and sample_info JSON, in bytes (413).
 DMLF_ZIP_MAX_SIZE = env_int("DMLF_ZIP_MAX_SIZE", 50 * 1024 * 1024)
 DMLF_SAMPLE_INFO_MAX_SIZE = env_int("DMLF_SAMPLE_INFO_MAX_SIZE", 1024 * 1024)
-# What a ZIP archive may declare, checked before anything is stored (dmlf.archives): entries and
-# uncompressed bytes (archives inside it included), expansion of an entry or of the archive
-# beyond DMLF_ZIP_RATIO_FLOOR bytes, and levels of archives inside archives.
+# What a ZIP may declare, checked before anything is stored (dmlf.archives): entries, bytes
+# (nested archives included), expansion beyond DMLF_ZIP_RATIO_FLOOR bytes, nesting levels.
 DMLF_ZIP_MAX_ENTRIES = env_int("DMLF_ZIP_MAX_ENTRIES", 10_000)
 DMLF_ZIP_MAX_UNCOMPRESSED_SIZE = env_int("DMLF_ZIP_MAX_UNCOMPRESSED_SIZE", 2 * 1024**3)
 DMLF_ZIP_MAX_RATIO = env_int("DMLF_ZIP_MAX_RATIO", 100)
@@ -474,9 +478,8 @@ VOLTSTORAGE_FUTURE_SECONDS = env_int("VOLTSTORAGE_FUTURE_SECONDS", 300)
 # Energy integrates power over the time each value held: until the field's next sample, at most
 # this many seconds (a longer gap counts this long; at most 900).
 VOLTSTORAGE_HOLD_SECONDS = env_int("VOLTSTORAGE_HOLD_SECONDS", 300)
-# Days of raw samples kept (0: forever); older ones go by whole daily partitions when
-# `manage.py voltstorage_retention` runs, the rollups (statistics) stay. Samples older than
-# this are refused.
+# Days of raw samples kept (0: forever; older ones are refused); `manage.py
+# voltstorage_retention` drops older daily partitions, the rollups (statistics) stay.
 VOLTSTORAGE_RAW_RETENTION_DAYS = env_int("VOLTSTORAGE_RAW_RETENTION_DAYS", 0)
 # Samples per ingestion request.
 VOLTSTORAGE_MAX_SAMPLES = env_int("VOLTSTORAGE_MAX_SAMPLES", 10_000)

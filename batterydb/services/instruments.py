@@ -7,7 +7,7 @@ POST (a point already stored is refused unless ``replace``). A sweep holds tens 
 hundred points, so the import runs within the request: reading and writing take milliseconds,
 and the client gets the outcome, or what is wrong with its file, in the answer.
 
-Limits (settings, with these defaults): ``EIS_IMPORT_MAX_SIZE`` bytes of file (10 MB),
+Limits (settings from the environment, defaults): ``EIS_IMPORT_MAX_SIZE`` bytes of file (10 MB),
 ``EIS_IMPORT_MAX_POINTS`` points per sweep (10,000), ``EIS_IMPORT_MAX_ROWS`` data rows in the
 file (1,000,000), ``EIS_IMPORT_MAX_EXPANDED_SIZE`` bytes a spreadsheet may expand to (100 MB),
 and the child's ``EIS_IMPORT_PARSE_MEMORY_MB`` (256), ``EIS_IMPORT_PARSE_CPU_SECONDS`` (20)
@@ -25,20 +25,10 @@ from batterydb.models import EISTest
 from batterydb.services.ingest import IngestResult, eis_data_ingest
 from core.bounded import ChildFailed, InputRejected, LimitExceeded, run_bounded
 
-DEFAULTS = {
-    "EIS_IMPORT_MAX_SIZE": 10 * 2**20,
-    "EIS_IMPORT_MAX_POINTS": 10_000,
-    "EIS_IMPORT_MAX_ROWS": 1_000_000,
-    "EIS_IMPORT_MAX_EXPANDED_SIZE": 100 * 2**20,
-    "EIS_IMPORT_PARSE_MEMORY_MB": 256,
-    "EIS_IMPORT_PARSE_CPU_SECONDS": 20,
-    "EIS_IMPORT_PARSE_TIMEOUT_SECONDS": 60,
-}
-
 
 def limit(name: str) -> int:
-    """An import limit: the setting ``name`` if set, else its default."""
-    return getattr(settings, name, DEFAULTS[name])
+    """An import limit: the setting ``name`` (``core/settings.py``, from the environment)."""
+    return getattr(settings, name)
 
 
 class InstrumentFileError(ValueError):
