@@ -19,8 +19,13 @@ from batterydb.services.decode import (
     bms_file_decode_start,
 )
 from batterydb.validators import MAX_BIGINT
-from batterydb.views.measurements import ON_CONFLICT_CHOICES, ON_CONFLICT_PARAM
+from batterydb.views.measurements import (
+    ON_CONFLICT_CHOICES,
+    ON_CONFLICT_PARAM,
+    body_with_query_options,
+)
 from core.access import AccessControlledViewSetMixin
+from core.jobs.api import JobStateSerializer
 
 
 class BMSDecodeSerializer(serializers.Serializer):
@@ -63,17 +68,10 @@ class DecodeSummarySerializer(serializers.Serializer):
     )
 
 
-class DecodeJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
-    progress = serializers.FloatField(help_text="Fraction done, 0 to 1.")
-    error = serializers.CharField(help_text="Why the decoding failed; empty otherwise.")
+class DecodeJobSerializer(JobStateSerializer):
+    """The decoding job's state; its result is the summary."""
+
     result = DecodeSummarySerializer(allow_null=True, help_text="The summary, once succeeded.")
-    attempts = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 _JOB_EXAMPLE = {
@@ -141,11 +139,7 @@ class BMSFileDecodeView(AccessControlledViewSetMixin, generics.GenericAPIView):
     )
     def post(self, request, *args, **kwargs):
         bms_file = self.get_object()  # 404 outside the user's organizations, 403 for a viewer
-        data = request.data if isinstance(request.data, dict) else {}
-        data = dict(data)
-        if ON_CONFLICT_PARAM in request.query_params and ON_CONFLICT_PARAM not in data:
-            data[ON_CONFLICT_PARAM] = request.query_params[ON_CONFLICT_PARAM]
-        serializer = self.get_serializer(data=data)
+        serializer = self.get_serializer(data=body_with_query_options(request))
         serializer.is_valid(raise_exception=True)
         options = serializer.validated_data
         if bms_file.bms_test_id is None:

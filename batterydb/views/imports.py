@@ -21,7 +21,12 @@ from batterydb.services.instruments import (
     SweepOutOfRange,
     eis_test_import,
 )
-from batterydb.views.measurements import ON_CONFLICT_CHOICES, ON_CONFLICT_PARAM, Conflict
+from batterydb.views.measurements import (
+    ON_CONFLICT_CHOICES,
+    ON_CONFLICT_PARAM,
+    Conflict,
+    body_with_query_options,
+)
 from core.access import AccessControlledViewSetMixin
 from core.exceptions import PayloadTooLarge
 
@@ -119,12 +124,7 @@ class EISTestImportView(AccessControlledViewSetMixin, generics.GenericAPIView):
     )
     def post(self, request, *args, **kwargs):
         test = self.get_object()  # 404 outside the user's organizations, 403 for a viewer
-        # A plain dict: copying the QueryDict would copy the uploaded file too.
-        data = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
-        if ON_CONFLICT_PARAM in request.query_params and ON_CONFLICT_PARAM not in data:
-            data[ON_CONFLICT_PARAM] = request.query_params[ON_CONFLICT_PARAM]
-        if "sweep" in request.query_params and "sweep" not in data:
-            data["sweep"] = request.query_params["sweep"]
+        data = body_with_query_options(request, (ON_CONFLICT_PARAM, "sweep"))
         serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
         options = serializer.validated_data

@@ -81,6 +81,20 @@ ON_CONFLICT_CHOICES = ("error", "replace")
 MERGE_DUPLICATES = "resolution=merge-duplicates"
 
 
+def body_with_query_options(request, names: tuple[str, ...] = (ON_CONFLICT_PARAM,)) -> dict:
+    """The request's form or JSON object as a plain dict (a QueryDict's ``dict()``: copying
+    the QueryDict would copy an uploaded file too), with the options among ``names`` that
+    came in the query string and not in the body (``?on_conflict=replace``)."""
+    if hasattr(request.data, "dict"):
+        data = request.data.dict()
+    else:
+        data = dict(request.data) if isinstance(request.data, dict) else {}
+    for name in names:
+        if name in request.query_params and name not in data:
+            data[name] = request.query_params[name]
+    return data
+
+
 def _prefers(request, preference: str) -> bool:
     header = request.headers.get("Prefer", "")
     return preference in {part.strip().lower().replace(" ", "") for part in header.split(",")}

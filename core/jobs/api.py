@@ -16,25 +16,28 @@ from core.models import Membership
 from core.tenancy import HasOrganizationRole, has_role, scope_queryset
 
 
-class JobSerializer(serializers.ModelSerializer):
-    """A job's state: what ``Job.as_dict()`` gives, with its organization."""
+class JobStateSerializer(serializers.Serializer):
+    """A job's public state, as ``Job.as_dict()`` gives it: what every answer that shows a job
+    carries. An app whose answers show its jobs subclasses it to declare ``result``."""
 
-    class Meta:
-        model = Job
-        fields = [
-            "id",
-            "organization",
-            "kind",
-            "status",
-            "progress",
-            "error",
-            "result",
-            "attempts",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
-        read_only_fields = fields
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="The job kind.")
+    status = serializers.ChoiceField(choices=Job.Status.choices, read_only=True)
+    progress = serializers.FloatField(read_only=True, help_text="Fraction done, 0 to 1.")
+    error = serializers.CharField(read_only=True, help_text="Why the job failed; else empty.")
+    result = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="What the job answered, once succeeded."
+    )
+    attempts = serializers.IntegerField(read_only=True, help_text="Runs started so far.")
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class JobSerializer(JobStateSerializer):
+    """A job's state with its organization."""
+
+    organization = serializers.IntegerField(source="organization_id", read_only=True)
 
 
 class JobFilterSet(django_filters.FilterSet):
