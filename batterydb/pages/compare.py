@@ -105,6 +105,7 @@ def eis_compare(request: HttpRequest) -> HttpResponse:
                 "ohmic": format_number(unit.scale(ohmic)),
                 "charge_transfer": format_number(unit.scale(charge_transfer)),
                 "stale": stale,
+                "truncated": sweep.truncated,
                 "plot": {
                     "id": test.pk,
                     "label": f"Test {test.pk} · {date:%Y-%m-%d}",

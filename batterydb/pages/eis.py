@@ -17,7 +17,13 @@ from django.urls import reverse
 from batterydb.models import Battery, EISDevice
 from batterydb.pages.analysis import analysis_context
 from batterydb.pages.common import bad_request, visible, visible_tests
-from batterydb.pages.sweeps import data_table, plot_arrays, read_sweeps, sweep_unit
+from batterydb.pages.sweeps import (
+    MAX_PAGE_ROWS,
+    data_table,
+    plot_arrays,
+    read_sweeps,
+    sweep_unit,
+)
 from core.filters import parse_id
 
 TESTS_PER_PAGE = 50
@@ -68,6 +74,8 @@ def eis_test_page(request: HttpRequest, pk: int) -> HttpResponse:
             else None
         ),
         "frequency_count": len(table["rows"]),
+        "truncated": sweep.truncated,
+        "max_page_rows": MAX_PAGE_ROWS,
         "rows": rows.object_list,
         "rows_page": rows,
         "columns": table["columns"],

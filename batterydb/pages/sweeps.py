@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import F
+
 from batterydb.models import EISData
 from batterydb.pages.units import (
     IMPEDANCE_PARAMETERS,
@@ -27,6 +29,10 @@ PARAMETER_ORDER = ["z_real", "z_imag", "z_mod", "z_phase"]
 #: The most points a plot draws per sweep; a longer sweep is thinned evenly (the table and
 #: the CSV keep every point).
 MAX_PLOT_POINTS = 5000
+#: The most data rows a page reads (a sweep has tens to hundreds of frequencies; this bounds
+#: the page's work and memory whatever a test holds). Beyond it the page shows the highest
+#: frequencies read and says so; the CSV download and the API have every point.
+MAX_PAGE_ROWS = 100_000
 
 
 @dataclass
@@ -36,6 +42,8 @@ class Sweep:
 
     points: dict[float, dict[str, float]] = field(default_factory=dict)
     scalars: dict[str, float] = field(default_factory=dict)
+    #: Whether the page read only part of the test's data (:data:`MAX_PAGE_ROWS`).
+    truncated: bool = False
 
     def impedances(self) -> list[tuple[float, complex]]:
         """``(frequency, Z)`` in ohms by increasing frequency, for the frequencies with
@@ -52,13 +60,27 @@ class Sweep:
         return result
 
 
-def read_sweeps(test_ids: Iterable[int]) -> dict[int, Sweep]:
-    """The data of the tests ``test_ids`` in one query (the caller has scoped the tests)."""
+def read_sweeps(test_ids: Iterable[int], *, max_rows: int | None = None) -> dict[int, Sweep]:
+    """The data of the tests ``test_ids`` in one query (the caller has scoped the tests), at
+    most ``max_rows`` rows (default :data:`MAX_PAGE_ROWS`): by test, then from the highest
+    frequency. A test whose rows were not all read is marked ``truncated``."""
+    max_rows = MAX_PAGE_ROWS if max_rows is None else max_rows
     sweeps: dict[int, Sweep] = {test_id: Sweep() for test_id in test_ids}
-    rows = EISData.objects.filter(test_id__in=list(sweeps)).order_by()
-    for test_id, frequency, parameter, value in rows.values_list(
-        "test_id", "frequency", "parameter", "value"
-    ):
+    rows = (
+        EISData.objects.filter(test_id__in=list(sweeps))
+        .order_by("test_id", F("frequency").desc(nulls_first=True))
+        .values_list("test_id", "frequency", "parameter", "value")[: max_rows + 1]
+    )
+    last_test = None
+    for count, (test_id, frequency, parameter, value) in enumerate(rows):
+        if count == max_rows:
+            # The cut falls in ``last_test`` or just after it: that test and those after it
+            # (in id order) may have more than was read.
+            for other_id, sweep in sweeps.items():
+                if other_id >= last_test:
+                    sweep.truncated = True
+            break
+        last_test = test_id
         sweep = sweeps[test_id]
         if frequency is None:
             sweep.scalars[parameter] = value

@@ -398,3 +398,22 @@ def test_a_missing_cell_stays_empty(organization, viewer):
     ]
     # Neither frequency has both Z' and Z'': nothing to plot.
     assert response.context["plot"]["sweep"]["points"] == 0
+
+
+def test_a_page_reads_at_most_its_row_limit_and_says_so(organization, viewer, monkeypatch):
+    from batterydb.pages import sweeps
+
+    monkeypatch.setattr(sweeps, "MAX_PAGE_ROWS", 10)
+    test = f.EISTestFactory(organization=organization)
+    small = f.EISTestFactory(organization=organization)
+    for frequency in range(1, 9):  # 16 rows: more than the page reads
+        for parameter, v in (("z_real", 0.02), ("z_imag", -0.01)):
+            f.EISDataFactory(test=test, frequency=float(frequency), parameter=parameter, value=v)
+    f.EISDataFactory(test=small, frequency=1.0, parameter="z_real", value=0.02)
+    client = web_client(viewer)
+
+    page = client.get(reverse("batterydb-pages:eis-test-page", args=[test.pk]))
+    assert page.context["frequency_count"] == 5  # the 10 rows of the 5 highest frequencies
+    assert "data rows a page reads: the plots and the table show its highest" in text_of(page)
+    whole = client.get(reverse("batterydb-pages:eis-test-page", args=[small.pk]))
+    assert "data rows a page reads" not in text_of(whole)
