@@ -8,7 +8,9 @@
     ``sample_info`` and a 1 KiB ZIP, each under
 
     - Django's own ``runserver`` (WSGI, threaded) on SQLite with a new connection per request,
-      the setup the original was measured in (2.7 ms and 9.7 ms median);
+      the setup the original was measured in (2.7 ms and 9.7 ms median). Django opens and
+      closes its connection in every request as there; the SQLite connection behind it, its
+      schema read, is reused by the next request (``core.sqlite_backend``);
     - the project's ``manage.py runserver`` (daphne, ASGI) on the same SQLite file;
     - gunicorn (2 sync workers) on PostgreSQL with Redis, the production shape.
 
