@@ -46,7 +46,7 @@ class BMSDecodeSerializer(serializers.Serializer):
 
 
 class DecodeSummarySerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["candump", "asc", "blf", "trc"])
+    format = serializers.ChoiceField(choices=["candump", "asc", "blf", "trc", "mf4"])
     dbc = serializers.IntegerField(help_text="The DBC file used.")
     frames = serializers.IntegerField(help_text="Data frames read.")
     decoded_frames = serializers.IntegerField(help_text="Frames whose id the DBC defines.")
@@ -115,7 +115,8 @@ class BMSFileDecodeView(AccessControlledViewSetMixin, generics.GenericAPIView):
         summary="Decode the file's CAN log into BMS results (Member role)",
         description=(
             "Starts a background job that decodes the file (candump `.log`, Vector `.asc` or "
-            "`.blf`, PCAN `.trc`) with the DBC file into BMS results of the file's BMS test: "
+            "`.blf`, PCAN `.trc`, ASAM MDF 4 `.mf4`) with the DBC file into BMS results of the "
+            "file's BMS test: "
             "`parameter` = `<message>.<signal>`, choice signals as their numbers, the file "
             "as their source. All frames or none. Decoding again replaces the rows this file "
             "gave before; deleting the file deletes them. Answers 202 with the job; `GET` on "
