@@ -124,6 +124,32 @@ def test_decoding_an_mf4_log_again_replaces_its_rows(
     assert stored_rows(bms_file) == expected_rows(changed, log_frames)
 
 
+def test_an_mf4_log_read_in_many_fragments_gives_the_same_rows_and_follows_its_progress(
+    writer, organization, bms_test, log_frames, mf4, run_jobs, monkeypatch
+):
+    from batterydb.readers import can_logs
+    from core.jobs import runner
+
+    monkeypatch.setattr(can_logs, "MF4_FRAGMENT_BYTES", 84 * 16)  # 16 records at a time
+    bms_file = bms_file_of(organization, bms_test, mf4)
+    seen = []
+    reported = runner.Progress.__call__
+
+    def spy(self, fraction):
+        seen.append(fraction)
+        return reported(self, fraction)
+
+    monkeypatch.setattr(runner.Progress, "__call__", spy)
+
+    job = decode(writer, bms_file, run_jobs)
+
+    assert job["status"] == "succeeded", job["error"]
+    assert stored_rows(bms_file) == expected_rows(database(), log_frames)
+    assert len(seen) >= 10
+    assert seen == sorted(seen)
+    assert 0 < seen[0] < 0.1 and seen[-1] == 0.9
+
+
 # --- broken files -------------------------------------------------------------------------------
 def cut_short(content: bytes) -> bytes:
     return content[: len(content) // 2]
@@ -142,16 +168,26 @@ def lying_block(content: bytes) -> bytes:
     return content[: where.start] + (size // 2).to_bytes(8, "little") + content[where.stop :]
 
 
+def overcounted(content: bytes) -> bytes:
+    """The first channel group (the data frames') counts 100 records more than it holds."""
+    start = content.find(b"##CG")
+    links = int.from_bytes(content[start + 16 : start + 24], "little")
+    where = start + 24 + links * 8 + 8  # after the links, the record id, then the count
+    count = int.from_bytes(content[where : where + 8], "little")
+    return content[:where] + (count + 100).to_bytes(8, "little") + content[where + 8 :]
+
+
 @pytest.mark.parametrize(
     ("breaking", "message"),
     [
         (cut_short, "Not a valid MF4 (ASAM MDF) log: the file is damaged or cut short"),
         (damaged_block, "a compressed data block is damaged"),
         (lying_block, "a compressed data block expands beyond the"),
+        (overcounted, "channel group 0 holds 260 of the 360 records its header counts"),
         (lambda content: b"MDF     4.10    " + bytes(100), "Not a valid MF4 (ASAM MDF) log"),
         (lambda content: b"not an MDF file" * 10, "Not an MF4 (ASAM MDF) log"),
     ],
-    ids=["cut-short", "damaged-block", "lying-block", "header-only", "not-mdf"],
+    ids=["cut-short", "damaged-block", "lying-block", "overcounted", "header-only", "not-mdf"],
 )
 def test_a_broken_mf4_log_fails_the_job_with_a_clear_error_and_stores_nothing(
     writer, organization, bms_test, mf4, run_jobs, breaking, message
