@@ -12,4 +12,5 @@ urlpatterns = [
     path("eis-tests/compare/", pages.eis_compare, name="eis-compare"),
     path("eis-tests/<int:pk>/", pages.eis_test_page, name="eis-test-page"),
     path("eis-tests/<int:pk>/analyse/", pages.eis_test_analyse, name="eis-test-analyse"),
+    path("eis-tests/<int:pk>/import/", pages.eis_test_import, name="eis-test-import"),
 ]

@@ -2,6 +2,7 @@
 
 - ``eis``: the user's EIS tests and one test's page (Nyquist and Bode plots, data table, CSV);
 - ``analysis``: a test's analysis on its page, and the form that starts it;
+- ``imports``: the form on a test's page that imports an instrument file's sweep;
 - ``compare``: several tests' sweeps overlaid, fitted resistances against the test date.
 
 The plots are drawn in the browser by ``static/batterydb/eis.js`` with uPlot, served from the
@@ -11,5 +12,12 @@ platform's own static files (``static/batterydb/vendor/``).
 from batterydb.pages.analysis import eis_test_analyse
 from batterydb.pages.compare import eis_compare
 from batterydb.pages.eis import eis_test_list, eis_test_page
+from batterydb.pages.imports import eis_test_import
 
-__all__ = ["eis_compare", "eis_test_analyse", "eis_test_list", "eis_test_page"]
+__all__ = [
+    "eis_compare",
+    "eis_test_analyse",
+    "eis_test_import",
+    "eis_test_list",
+    "eis_test_page",
+]
