@@ -17,6 +17,7 @@ from django.urls import reverse
 from batterydb.models import Battery, EISDevice
 from batterydb.pages.analysis import analysis_context
 from batterydb.pages.common import bad_request, visible, visible_tests
+from batterydb.pages.imports import import_context
 from batterydb.pages.sweeps import (
     MAX_PAGE_ROWS,
     data_table,
@@ -83,5 +84,6 @@ def eis_test_page(request: HttpRequest, pk: int) -> HttpResponse:
         "scalars": table["scalars"],
         "plot": plot,
         **analysis,
+        **import_context(request, test),
     }
     return render(request, "batterydb/eis_test_page.html", context)
