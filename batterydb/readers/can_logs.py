@@ -289,6 +289,10 @@ def _mf4_frames(path: Path, progress: Callable[[float], None] | None) -> Iterato
                         "its header counts (is the file truncated?)."
                     )
                 done += records
+        except CANLogError:
+            raise
+        except Exception as exc:  # asammdf's structures of a damaged file, unusual channels
+            raise CANLogError(f"{_MF4}: {_complaint(exc)}") from None
         finally:
             mdf.close()
     if progress is not None:
@@ -406,11 +410,8 @@ def _mf4_fragments(mdf, index: int):
     when a fragment's consumer takes over 10 s: left unprinted)."""
     fragments = mdf.iter_get(_MF4_FRAME, group=index, raw=True)
     while True:
-        try:
-            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-                fragment = next(fragments, None)
-        except Exception as exc:
-            raise CANLogError(f"{_MF4}: {_complaint(exc)}") from None
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            fragment = next(fragments, None)
         if fragment is None:
             return
         yield fragment
