@@ -5,7 +5,10 @@ class BatterydbConfig(AppConfig):
     name = "batterydb"
     verbose_name = "BatteryDB"
     # Links in the site's navigation for signed-in users (see core.context_processors).
-    nav_links = [("EIS tests", "batterydb-pages:eis-test-list")]
+    nav_links = [
+        ("EIS tests", "batterydb-pages:eis-test-list"),
+        ("BMS tests", "batterydb-pages:bms-test-list"),
+    ]
 
     def ready(self) -> None:
         from batterydb import signals
