@@ -19,14 +19,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from batterydb.models import EISData
 from batterydb.pages.analysis import can_analyse
 from batterydb.pages.common import visible_tests
+from batterydb.pages.units import format_number
 from batterydb.services import instruments
 from batterydb.services.ingest import ConcurrentChange, DuplicatePoints
 from batterydb.services.instruments import InstrumentFileError, SweepOutOfRange
@@ -58,16 +61,24 @@ def _size_text(size: int) -> str:
     return f"{size} bytes"
 
 
-def _stored_message(exc: DuplicatePoints) -> str:
+def _stored_message(exc: DuplicatePoints, test) -> str:
     if exc.repeated:
         return (
             "Nothing was imported: the sweep repeats a frequency "
             f"({len(exc.repeated)} rows repeat earlier ones); each frequency may appear once."
         )
+    held = EISData.objects.filter(test=test, frequency__isnull=False).aggregate(
+        low=Min("frequency"), high=Max("frequency")
+    )
+    span = (
+        f" (it holds data from {format_number(held['low'])} Hz to {format_number(held['high'])} Hz)"
+        if held["low"] is not None
+        else ""
+    )
     return (
         f"Nothing was imported: {len(exc.stored)} of the sweep's values (the real or imaginary "
-        "part of Z at a frequency) are already stored for this test. Tick “Replace points "
-        "already stored” to give them the file's values."
+        f"part of Z at a frequency) are already stored for this test{span}. Tick “Replace "
+        "points already stored” to give them the file's values."
     )
 
 
@@ -129,7 +140,7 @@ def _import(request: HttpRequest, test) -> HttpResponse:
     except InstrumentFileError as exc:
         messages.error(request, f"Nothing was imported from {upload.name}: {exc}")
     except DuplicatePoints as exc:
-        messages.error(request, _stored_message(exc))
+        messages.error(request, _stored_message(exc, test))
     except ConcurrentChange:
         messages.error(request, "Nothing was imported: the test changed meanwhile; try again.")
     else:

@@ -125,7 +125,7 @@ def test_a_conflict_without_replace_stores_nothing_and_hints_at_replace(test, me
 
     assert (
         "62 of the sweep's values (the real or imaginary part of Z at a frequency) are "
-        "already stored" in page
+        "already stored for this test (it holds data from 0.1000 Hz to 10000 Hz)" in page
     )
     assert "Tick “Replace points already stored”" in page
     assert stored(test) == before
