@@ -36,7 +36,13 @@ from django.views.decorators.http import require_POST
 
 from batterydb.models import BMSFile, BMSTest, DBCFile
 from batterydb.pages.common import visible
-from batterydb.services.decode import DECODE_JOB, DecodeBusy, bms_file_decode_start
+from batterydb.services.decode import (
+    DECODE_JOB,
+    DecodeBusy,
+    DecodeRefused,
+    bms_file_decode_dbc,
+    bms_file_decode_start,
+)
 from batterydb.views.decode import BMSDecodeSerializer
 from core.jobs import Job
 from core.models import Membership
@@ -206,13 +212,10 @@ def bms_file_decode(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, f"{label}: {' '.join(str(p) for p in problems)}")
         return redirect(page)
     options = serializer.validated_data
-    dbc_id = options.get("dbc", bms_file.bms_test.default_dbc_id)
-    if dbc_id is None:
-        messages.error(request, "The BMS test has no default DBC file; choose the one to use.")
-        return redirect(page)
-    dbc = DBCFile.objects.filter(pk=dbc_id, organization=bms_file.organization_id).first()
-    if dbc is None:
-        messages.error(request, f"DBC file: no DBC file {dbc_id} in the file's organization.")
+    try:
+        dbc = bms_file_decode_dbc(bms_file=bms_file, dbc_id=options.get("dbc"))
+    except DecodeRefused as exc:
+        messages.error(request, f"DBC file: {exc}")
         return redirect(page)
     try:
         job = bms_file_decode_start(

@@ -475,6 +475,29 @@ def _decode_jobs(organization_id: int, file_id: int):
     ).order_by("-created_at", "-id")
 
 
+class DecodeRefused(ValueError):
+    """The decoding cannot start; ``field`` names the input at fault (``dbc``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def bms_file_decode_dbc(*, bms_file: BMSFile, dbc_id: int | None) -> DBCFile:
+    """The DBC file a decoding of ``bms_file`` uses: ``dbc_id``, which must be of the file's
+    organization, else its BMS test's default; :class:`DecodeRefused` when there is none."""
+    if dbc_id is None:
+        dbc_id = bms_file.bms_test.default_dbc_id
+        if dbc_id is None:
+            raise DecodeRefused(
+                "dbc", "The BMS test has no default DBC file; choose the one to use."
+            )
+    dbc = DBCFile.objects.filter(pk=dbc_id, organization=bms_file.organization_id).first()
+    if dbc is None:
+        raise DecodeRefused("dbc", f"No DBC file {dbc_id} in the file's organization.")
+    return dbc
+
+
 class DecodeBusy(Exception):
     """A decoding of the file is queued or running: ``job``."""
 

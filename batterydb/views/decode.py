@@ -12,9 +12,11 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 
-from batterydb.models import BMSFile, DBCFile
+from batterydb.models import BMSFile
 from batterydb.services.decode import (
     DecodeBusy,
+    DecodeRefused,
+    bms_file_decode_dbc,
     bms_file_decode_job_latest,
     bms_file_decode_start,
 )
@@ -147,7 +149,10 @@ class BMSFileDecodeView(AccessControlledViewSetMixin, generics.GenericAPIView):
             raise exceptions.ValidationError(
                 {"bms_test": ["The BMS file belongs to no BMS test; set its bms_test first."]}
             )
-        dbc = self._dbc(bms_file, options.get("dbc"))
+        try:
+            dbc = bms_file_decode_dbc(bms_file=bms_file, dbc_id=options.get("dbc"))
+        except DecodeRefused as exc:
+            raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
         try:
             job = bms_file_decode_start(
                 bms_file=bms_file,
@@ -177,20 +182,6 @@ class BMSFileDecodeView(AccessControlledViewSetMixin, generics.GenericAPIView):
         if job is None:
             raise exceptions.NotFound("This file has not been decoded.")
         return Response(DecodeJobSerializer(job.as_dict()).data)
-
-    def _dbc(self, bms_file: BMSFile, dbc_id: int | None) -> DBCFile:
-        if dbc_id is None:
-            dbc_id = bms_file.bms_test.default_dbc_id
-            if dbc_id is None:
-                raise exceptions.ValidationError(
-                    {"dbc": ["The BMS test has no default_dbc; give the DBC file to use."]}
-                )
-        dbc = DBCFile.objects.filter(pk=dbc_id, organization=bms_file.organization_id).first()
-        if dbc is None:
-            raise exceptions.ValidationError(
-                {"dbc": [f'Invalid pk "{dbc_id}" - no DBC file of the BMS file\'s organization.']}
-            )
-        return dbc
 
 
 class Busy(exceptions.APIException):

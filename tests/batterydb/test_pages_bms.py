@@ -211,7 +211,7 @@ def test_a_dbc_of_another_organization_or_a_bad_id_starts_nothing(
     client.post(decode_url(bms_file), {"dbc": "x"})
     assert not decode_jobs()
     page = text_of(client.get(page_url(bms_test)))
-    assert f"DBC file: no DBC file {theirs.pk} in the file's organization." in page
+    assert f"DBC file: No DBC file {theirs.pk} in the file's organization." in page
     assert "DBC file: A valid integer is required." in page
 
 
@@ -223,7 +223,7 @@ def test_without_a_default_dbc_the_form_asks_for_one(organization, member, tmp_p
     client.post(decode_url(bms_file), {})
     assert not decode_jobs()
     page = text_of(client.get(page_url(test)))
-    assert "The BMS test has no default DBC file; choose the one to use." in page
+    assert "DBC file: The BMS test has no default DBC file; choose the one to use." in page
 
 
 # --- who may see and do what ----------------------------------------------------------------------
