@@ -236,17 +236,15 @@ STORAGES = {
 }
 
 # --- Request size limits ---------------------------------------------------------------------
-# Default limit for a request body; views may declare a larger ``max_body_size`` (bulk
-# ingestion, file uploads). Django's own limit is the largest of these, as a safety net for
-# bodies without a Content-Length.
+# Default limit for a request body; views may declare a larger ``max_body_size`` (bulk, files).
+# Django's own limit, the largest of these, guards bodies without a Content-Length.
 API_MAX_BODY_SIZE = env_int("API_MAX_BODY_SIZE", 2 * 1024 * 1024)
 API_MAX_BULK_BODY_SIZE = env_int("API_MAX_BULK_BODY_SIZE", 16 * 1024 * 1024)
 API_MAX_UPLOAD_SIZE = env_int("API_MAX_UPLOAD_SIZE", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BULK_BODY_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
-# JSON values stored in JSON fields (``bms_data``, ``output_indices``, ...): nesting depth and
-# encoded size (core.fields.BoundedJSONField).
+# JSON fields' values (``bms_data``, ...): nesting depth, encoded size (BoundedJSONField).
 API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
 API_MAX_JSON_FIELD_SIZE = env_int("API_MAX_JSON_FIELD_SIZE", 1024 * 1024)
 
@@ -421,8 +419,8 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 THROTTLE_RATES = {
     "token_refresh": os.environ.get("THROTTLE_TOKEN_REFRESH_RATE") or "60/min",
 }
-# Counted in this cache (Redis with REDIS_URL); when it fails, each process counts alone and
-# tries the cache again after THROTTLE_CACHE_RETRY_SECONDS.
+# Counted in this cache (Redis with REDIS_URL); when it fails, each process counts alone,
+# trying the cache again after THROTTLE_CACHE_RETRY_SECONDS.
 THROTTLE_CACHE = "default"
 THROTTLE_CACHE_RETRY_SECONDS = env_int("THROTTLE_CACHE_RETRY_SECONDS", 30)
 # Proxies in front of the servers that append the client's address to X-Forwarded-For
@@ -490,11 +488,13 @@ VOLTSTORAGE_MAX_SAMPLES = env_int("VOLTSTORAGE_MAX_SAMPLES", 10_000)
 JOBS_WORKER = os.environ.get("JOBS_WORKER", "embedded")
 if JOBS_WORKER not in ("embedded", "external"):
     raise ImproperlyConfigured("JOBS_WORKER must be embedded or external.")
-# A running job's worker writes a heartbeat this often; one silent for the timeout is deemed
-# stopped and its job queued again, up to the maximum of attempts (then failed).
+# A running job's worker beats this often; one silent for the timeout is deemed stopped and
+# its job queued again, up to the maximum of attempts (then failed).
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
 JOBS_HEARTBEAT_TIMEOUT = env_int("JOBS_HEARTBEAT_TIMEOUT", 60)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+# Finished jobs go this many days after they end (0: never), but each subject's latest job.
+JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 90)
 # An idle worker looks for queued jobs this often, and at once when a job commits (PostgreSQL).
 JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 1)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -61,7 +61,11 @@ def eis_analysis_start(*, test: EISTest, user=None, params: dict) -> EISAnalysis
             test=test, defaults={"organization_id": test.organization_id}
         )
         job = jobs.start(
-            KIND, organization=test.organization, user=user, params={"test": test.pk, **params}
+            KIND,
+            organization=test.organization,
+            user=user,
+            params={"test": test.pk, **params},
+            subject=f"eis_test:{test.pk}",
         )
         analysis.params = params
         analysis.job = job

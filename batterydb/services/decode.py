@@ -460,6 +460,7 @@ def bms_file_decode_start(*, bms_file: BMSFile, dbc: DBCFile, replace: bool, use
             organization=bms_file.organization,
             user=user,
             params={"bms_file": bms_file.pk, "dbc": dbc.pk, "replace": replace},
+            subject=decode_subject(bms_file.pk),
         )
 
 
@@ -468,10 +469,15 @@ def bms_file_decode_job_latest(*, bms_file: BMSFile) -> jobs.Job | None:
     return _decode_jobs(bms_file.organization_id, bms_file.pk).first()
 
 
+def decode_subject(file_id: int) -> str:
+    """The decoding jobs' subject: the file (``core.jobs`` keeps each subject's latest job)."""
+    return f"bms_file:{file_id}"
+
+
 def _decode_jobs(organization_id: int, file_id: int):
-    """The decoding jobs of a file, the latest first."""
+    """The decoding jobs of a file, the latest first (by the jobs' subject index)."""
     return jobs.Job.objects.filter(
-        kind=DECODE_JOB, organization=organization_id, params__bms_file=file_id
+        kind=DECODE_JOB, organization=organization_id, subject=decode_subject(file_id)
     ).order_by("-created_at", "-id")
 
 

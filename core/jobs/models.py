@@ -40,6 +40,15 @@ class Job(models.Model):
         max_length=100, help_text="The registered job kind, such as batterydb.eis_analysis."
     )
     params = models.JSONField(default=dict, blank=True, help_text="The kind's parameters.")
+    subject = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=(
+            "What the job works on, as noun:id (bms_file:12): the latest job of each subject is "
+            "found by an index and kept when old jobs are pruned."
+        ),
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED, help_text="Job state."
     )
@@ -70,6 +79,10 @@ class Job(models.Model):
             models.Index(fields=["organization", "-created_at"], name="core_job_org_created_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="core_job_status_beat_idx"),
             models.Index(fields=["kind", "status"], name="core_job_kind_status_idx"),
+            models.Index(
+                fields=["kind", "organization", "subject", "-created_at"],
+                name="core_job_subject_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -240,8 +240,12 @@ def enqueue(job: Job) -> None:
     transaction.on_commit(worker.wake)
 
 
-def start(kind: str, *, organization, user=None, params: dict | None = None) -> Job:
-    """Create a queued job of ``kind`` in the caller's transaction and enqueue it."""
+def start(
+    kind: str, *, organization, user=None, params: dict | None = None, subject: str = ""
+) -> Job:
+    """Create a queued job of ``kind`` in the caller's transaction and enqueue it.
+    ``subject`` (``"bms_file:12"``) names what it works on: the latest job of a subject is kept
+    when finished jobs are pruned (``JOBS_RETENTION_DAYS``)."""
     if kind_function(kind) is None:
         raise LookupError(f"no job kind {kind!r} is registered")
     user = user if user is not None and getattr(user, "is_authenticated", False) else None
@@ -251,6 +255,7 @@ def start(kind: str, *, organization, user=None, params: dict | None = None) -> 
             organization=organization,
             user=user,
             params=params or {},
+            subject=subject,
             max_attempts=settings.JOBS_MAX_ATTEMPTS,
         )
         enqueue(job)

@@ -17,14 +17,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from core.jobs.models import JobLease
+from core.jobs.models import Job, JobLease
 from core.jobs.registry import Periodic, periodic_functions, register_periodic
 from core.jobs.runner import Beat, reap, requeue_lost, worker_id
 
@@ -200,7 +200,35 @@ def prune_task_results() -> int:
     return deleted
 
 
+def prune_jobs() -> int:
+    """Delete finished jobs that finished more than ``JOBS_RETENTION_DAYS`` days ago (0: keep
+    every job), except the latest job of each subject (a file's last decoding, a test's last
+    analysis: what the API and the pages show); returns how many went. In batches, so that no
+    delete holds the table long."""
+    days = settings.JOBS_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    newer = Job.objects.filter(
+        kind=OuterRef("kind"),
+        organization=OuterRef("organization"),
+        subject=OuterRef("subject"),
+        created_at__gt=OuterRef("created_at"),
+    )
+    old = Job.objects.filter(
+        status__in=[Job.Status.SUCCEEDED, Job.Status.FAILED],
+        finished_at__lt=timezone.now() - timedelta(days=days),
+    ).filter(Q(subject="") | Exists(newer))
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        deleted += Job.objects.filter(pk__in=batch).delete()[1].get(Job._meta.label, 0)
+    return deleted
+
+
+#: Jobs deleted per statement by :func:`prune_jobs`.
+PRUNE_BATCH = 1000
+
 register_periodic("core.prune_task_results", every=3600, function=prune_task_results)
+register_periodic("core.prune_jobs", every=3600, function=prune_jobs)
 register_periodic("core.requeue_lost_jobs", every=60, function=requeue_lost)
 
 

@@ -253,3 +253,40 @@ def test_a_queued_job_whose_task_is_gone_is_enqueued_again(organization, run_job
     assert requeue_lost() == [lost.pk]
     assert DBTaskResult.objects.ready().filter(args_kwargs__args=[lost.pk]).count() == 1
     assert requeue_lost() == []
+
+
+def test_old_finished_jobs_are_pruned_but_each_subject_s_latest(organization, settings):
+    from core.jobs.worker import prune_jobs
+
+    settings.JOBS_RETENTION_DAYS = 30
+    now = timezone.now()
+
+    def job(status: str, days_ago: float, subject: str = "") -> Job:
+        made = jobs.start("tests.rows", organization=organization, subject=subject)
+        when = now - timedelta(days=days_ago)
+        Job.objects.filter(pk=made.pk).update(status=status, created_at=when, finished_at=when)
+        return made
+
+    old_plain = job("succeeded", 40)
+    old_failed = job("failed", 35)
+    recent = job("succeeded", 5)
+    running = job("running", 60)
+    superseded = job("failed", 50, subject="thing:1")
+    latest_of_subject = job("succeeded", 45, subject="thing:1")
+    alone_in_its_subject = job("succeeded", 45, subject="thing:2")
+
+    assert prune_jobs() == 3
+    kept = set(Job.objects.values_list("pk", flat=True))
+    assert kept == {recent.pk, running.pk, latest_of_subject.pk, alone_in_its_subject.pk}
+    assert not {old_plain.pk, old_failed.pk, superseded.pk} & kept
+
+
+def test_a_retention_of_zero_keeps_every_job(organization, settings):
+    from core.jobs.worker import prune_jobs
+
+    settings.JOBS_RETENTION_DAYS = 0
+    made = jobs.start("tests.rows", organization=organization)
+    long_ago = timezone.now() - timedelta(days=3650)
+    Job.objects.filter(pk=made.pk).update(status="succeeded", finished_at=long_ago)
+    assert prune_jobs() == 0
+    assert Job.objects.filter(pk=made.pk).exists()
