@@ -25,9 +25,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import BigIntegerField, Count, OuterRef, Subquery
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import CharField, Count, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +41,7 @@ from batterydb.services.decode import (
     DecodeRefused,
     bms_file_decode_dbc,
     bms_file_decode_start,
+    decode_subject,
 )
 from batterydb.views.decode import BMSDecodeSerializer
 from core.jobs import Job
@@ -76,13 +76,15 @@ def bms_test_list(request: HttpRequest) -> HttpResponse:
 
 
 def _latest_decodings(files: list[BMSFile]) -> dict[int, Job]:
-    """Each file's latest decoding job, read in one query (the ids by a subquery)."""
+    """Each file's latest decoding job, read in one query (the ids by a subquery on the
+    jobs' subject index)."""
     if not files:
         return {}
+    subject = Concat(Value(decode_subject("")), Cast(OuterRef("pk"), CharField()))
     latest = (
-        Job.objects.filter(kind=DECODE_JOB, organization=OuterRef("organization_id"))
-        .annotate(file_id=Cast(KeyTextTransform("bms_file", "params"), BigIntegerField()))
-        .filter(file_id=OuterRef("pk"))
+        Job.objects.filter(
+            kind=DECODE_JOB, organization=OuterRef("organization_id"), subject=subject
+        )
         .order_by("-created_at", "-id")
         .values("pk")[:1]
     )
