@@ -34,7 +34,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from batterydb.models import BMSFile, BMSTest, DBCFile
-from batterydb.pages.common import visible
+from batterydb.pages.common import BadFilter, bad_request, by_battery_or_device, visible
 from batterydb.services.decode import (
     DECODE_JOB,
     DecodeBusy,
@@ -69,10 +69,15 @@ def _visible_tests(request: HttpRequest):
 
 @login_required
 def bms_test_list(request: HttpRequest) -> HttpResponse:
-    """The user's BMS tests, newest first, with their number of files."""
+    """The user's BMS tests, newest first, with their number of files; ``?battery=<id>`` or
+    ``?device=<id>`` narrows the list to one battery's or device's tests."""
     tests = _visible_tests(request).annotate(file_count=Count("files")).order_by("-id")
+    try:
+        tests, context = by_battery_or_device(request, tests)
+    except BadFilter as exc:
+        return bad_request(request, str(exc))
     page = Paginator(tests, TESTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "batterydb/bms_test_list.html", {"page": page})
+    return render(request, "batterydb/bms_test_list.html", {"page": page, **context})
 
 
 def _latest_decodings(files: list[BMSFile]) -> dict[int, Job]:

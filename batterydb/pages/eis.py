@@ -14,9 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from batterydb.models import Battery, EISDevice
 from batterydb.pages.analysis import analysis_context
-from batterydb.pages.common import bad_request, visible, visible_tests
+from batterydb.pages.common import (
+    BadFilter,
+    bad_request,
+    by_battery_or_device,
+    visible_tests,
+)
 from batterydb.pages.imports import import_context
 from batterydb.pages.sweeps import (
     MAX_PAGE_ROWS,
@@ -25,7 +29,6 @@ from batterydb.pages.sweeps import (
     read_sweeps,
     sweep_unit,
 )
-from core.filters import parse_id
 
 TESTS_PER_PAGE = 50
 #: Frequencies per page of a test's data table (a usual sweep of 42 fits on one).
@@ -36,17 +39,10 @@ ROWS_PER_PAGE = 50
 def eis_test_list(request: HttpRequest) -> HttpResponse:
     """The user's EIS tests, newest first; ``?battery=<id>`` or ``?device=<id>`` narrows the
     list to one battery's or device's tests. Tests can be ticked for the comparison page."""
-    tests = visible_tests(request).order_by("-id")
-    context: dict = {}
-    for name, model in (("battery", Battery), ("device", EISDevice)):
-        raw = request.GET.get(name)
-        if raw is None or raw == "":
-            continue
-        pk = parse_id(raw)
-        if pk is None:
-            return bad_request(request, f"{name}: give the id of a {name}, a positive integer.")
-        context[name] = get_object_or_404(visible(request, model), pk=pk)
-        tests = tests.filter(**{name: context[name]})
+    try:
+        tests, context = by_battery_or_device(request, visible_tests(request).order_by("-id"))
+    except BadFilter as exc:
+        return bad_request(request, str(exc))
     page = Paginator(tests, TESTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "batterydb/eis_test_list.html", {"page": page, **context})
 

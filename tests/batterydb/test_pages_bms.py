@@ -78,6 +78,24 @@ def test_the_list_shows_the_users_tests_only_newest_first(
     assert '<td class="num">2</td>' in page  # the newer test's files
 
 
+def test_the_list_narrows_to_a_battery_or_a_device(organization, other_organization, viewer):
+    first, second = (
+        f.BMSTestFactory(organization=organization),
+        f.BMSTestFactory(organization=organization),
+    )
+    client = web_client(viewer)
+
+    by_battery = client.get(list_url(), {"battery": first.battery_id})
+    assert [t.pk for t in by_battery.context["page"].object_list] == [first.pk]
+    assert f"of battery {first.battery.battery_id}" in text_of(by_battery)
+    by_device = client.get(list_url(), {"device": second.device_id})
+    assert [t.pk for t in by_device.context["page"].object_list] == [second.pk]
+    theirs = f.BatteryFactory(organization=other_organization)
+    assert client.get(list_url(), {"battery": theirs.pk}).status_code == 404
+    bad = client.get(list_url(), {"battery": "\u00b9"})
+    assert bad.status_code == 400 and "battery: give the id of a battery" in text_of(bad)
+
+
 def test_the_list_is_in_the_navigation(organization, viewer):
     page = text_of(web_client(viewer).get(reverse("batterydb-pages:eis-test-list")))
     assert f'href="{list_url()}"' in page and "BMS tests" in page
