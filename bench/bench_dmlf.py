@@ -84,6 +84,28 @@ Staff.objects.create(institute=institute, user=user, first_name="A", last_name="
 """
 
 
+# --- The guide's sample POST ----------------------------------------------------------------------
+def guide_sample_form(second: int, info: bytes, archive: bytes) -> tuple[dict, dict]:
+    """The guide's sample POST: its form fields (a sample id unique to ``second``) and its two
+    files, ``sample_info`` JSON and a ZIP."""
+    clock = f"{second // 3600 % 24:02d}{second // 60 % 60:02d}{second % 60:02d}"
+    data = {
+        "sample_id": f"{230101 + second // 86400:06d}_{clock}_010001",
+        "name": "mock sample",
+        "institute": 1,
+        "project": 1,
+        "method": 1,
+        "parent": "",
+        "sample_type": 1,
+        "date_created": "2024-06-16",
+    }
+    files = {
+        "sample_info": ("sample_info.json", info, "application/json"),
+        "supplementary_file": ("sample.zip", archive, "application/zip"),
+    }
+    return data, files
+
+
 # --- Archives -------------------------------------------------------------------------------------
 
 
@@ -232,21 +254,7 @@ def guide_calls(server, count: int, first_second: int, *, fresh: bool) -> dict[s
 
     def post_sample(session, index):
         second = first_second + index + 10
-        clock = f"{second // 3600 % 24:02d}{second // 60 % 60:02d}{second % 60:02d}"
-        data = {
-            "sample_id": f"{230101 + second // 86400:06d}_{clock}_010001",
-            "name": "mock sample",
-            "institute": 1,
-            "project": 1,
-            "method": 1,
-            "parent": "",
-            "sample_type": 1,
-            "date_created": "2024-06-16",
-        }
-        files = {
-            "sample_info": ("sample_info.json", info, "application/json"),
-            "supplementary_file": ("sample.zip", archive, "application/zip"),
-        }
+        data, files = guide_sample_form(second, info, archive)
         response = session.post(base_url + "/dmlf/samples/", data=data, files=files, timeout=30)
         assert response.status_code == 201, response.text
 

@@ -29,6 +29,7 @@ from bench.bench_dmlf import (
     GUIDE_SAMPLE_INFO,
     WORLD,
     FreshConnections,
+    guide_sample_form,
     login,
     small_zip,
     sqlite_env,
@@ -90,21 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
             for index in range(-5, args.calls):
                 second = index + 100
-                clock = f"{second // 3600 % 24:02d}{second // 60 % 60:02d}{second % 60:02d}"
-                data = {
-                    "sample_id": f"{230101 + second // 86400:06d}_{clock}_010001",
-                    "name": "mock sample",
-                    "institute": 1,
-                    "project": 1,
-                    "method": 1,
-                    "parent": "",
-                    "sample_type": 1,
-                    "date_created": "2024-06-16",
-                }
-                files = {
-                    "sample_info": ("sample_info.json", info, "application/json"),
-                    "supplementary_file": ("sample.zip", archive, "application/zip"),
-                }
+                data, files = guide_sample_form(second, info, archive)
                 for label in trees:
                     timed(
                         label,
