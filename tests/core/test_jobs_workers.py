@@ -56,6 +56,13 @@ def job_status(job: Job) -> str:
 def test_the_embedded_worker_completes_a_job_with_only_the_server_running(
     live_server, embedded_jobs_worker, organization
 ):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        # The test database is then one shared cache that the test's thread and the server's
+        # threads lock table by table, and SQLite makes nobody wait for such a lock: the job's
+        # transaction fails at random. SQLite files (the zero-configuration setup) wait on
+        # their busy timeout; tests/browser/test_eis_pages.py runs the embedded worker on one
+        # under gunicorn, and this test runs on PostgreSQL.
+        pytest.skip("the in-memory SQLite test database does not wait for locks")
     job = jobs.start("tests.rows", organization=organization, params={"count": 3})
     # The server's first request starts its worker thread; nothing else runs jobs here.
     response = requests.get(f"{live_server.url}/healthz", timeout=10)
