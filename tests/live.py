@@ -250,6 +250,18 @@ def sqlite_env(directory: Path, **values: str) -> dict[str, str]:
     return env
 
 
+def site_env(directory: Path, **values: str) -> dict[str, str]:
+    """A :func:`sqlite_env` whose static files are collected in ``directory`` as production
+    serves them (pages with their scripts and styles, for the browser tests)."""
+    env = sqlite_env(directory, DJANGO_STATIC_ROOT=str(directory / "static"), **values)
+    django_run(
+        env,
+        "from django.core.management import call_command\n"
+        "call_command('collectstatic', '--noinput', verbosity=0)",
+    )
+    return env
+
+
 def django_run(env: Mapping[str, str], code: str, *, timeout: float = 120) -> str:
     """Run ``code`` with Django set up in the servers' environment (their database); returns
     what it printed. For rows in a ``sqlite_env`` database."""

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, chromium_page, clean
 from tests.browser.test_flow import PHONE_WIDTH
-from tests.live import django_run, gunicorn, live, sqlite_env
+from tests.live import django_run, gunicorn, live, site_env
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,12 +61,7 @@ def bms_server(tmp_path_factory):
     """gunicorn with its embedded jobs worker, on a SQLite file of its own (see
     ``test_eis_pages``), and the ids of the BMS test and its file."""
     directory = tmp_path_factory.mktemp("bms-decode-browser")
-    env = sqlite_env(directory, DJANGO_STATIC_ROOT=str(directory / "static"))
-    django_run(
-        env,
-        "from django.core.management import call_command\n"
-        "call_command('collectstatic', '--noinput', verbosity=0)",
-    )
+    env = site_env(directory)
     test_id, file_id = (int(value) for value in django_run(env, SETUP).split()[-2:])
     with gunicorn(env, directory / "gunicorn.log") as running:
         yield running.url, test_id, file_id

@@ -27,7 +27,7 @@ from core.models import Membership
 from tests.browser.conftest import CHROMIUM, chromium_page, clean
 from tests.browser.test_flow import PHONE_WIDTH
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.live import django_run, gunicorn, live, sqlite_env
+from tests.live import django_run, gunicorn, live, site_env
 
 pytestmark = [
     pytest.mark.browser,
@@ -181,12 +181,7 @@ def jobs_server(tmp_path_factory):
     """gunicorn with its embedded jobs worker, and a test of the owner "fitter" holding a
     sweep of the default circuit."""
     directory = tmp_path_factory.mktemp("eis-analysis-browser")
-    env = sqlite_env(directory, DJANGO_STATIC_ROOT=str(directory / "static"))
-    django_run(
-        env,
-        "from django.core.management import call_command\n"
-        "call_command('collectstatic', '--noinput', verbosity=0)",
-    )
+    env = site_env(directory)
     test_id = int(django_run(env, SETUP).split()[-1])
     with gunicorn(env, directory / "gunicorn.log") as running:
         yield running.url, test_id

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM, chromium_page, clean
-from tests.live import django_run, live, sqlite_env, uvicorn
+from tests.live import django_run, live, site_env, uvicorn
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,12 +46,7 @@ print(product.pk, services.api_key_create(user=user, name="device")[1])
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("voltstorage-browser")
-    env = sqlite_env(directory, DJANGO_STATIC_ROOT=str(directory / "static"))
-    django_run(
-        env,
-        "from django.core.management import call_command\n"
-        "call_command('collectstatic', '--noinput', verbosity=0)",
-    )
+    env = site_env(directory)
     product, key = django_run(env, SETUP).split()
     with uvicorn(env, directory / "uvicorn.log") as running:
         yield running.url, int(product), key
