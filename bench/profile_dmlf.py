@@ -18,6 +18,7 @@ thread (HTTP parsing, the WSGI handler, writing the answer). No PostgreSQL or Re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -32,6 +33,23 @@ from pathlib import Path
 
 from bench import harness
 from bench.bench_dmlf import GUIDE_SAMPLE_INFO, PASSWORD, UNLIMITED, USERNAME, WORLD, small_zip
+
+
+@contextlib.contextmanager
+def query_log(connection):
+    """``(seconds, sql)`` of each query the block runs on ``connection``, timed (an execute
+    wrapper: the request's signals reset the connection's own query log)."""
+    captured: list[tuple[float, str]] = []
+
+    def record(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            captured.append((time.perf_counter() - start, sql))
+
+    with connection.execute_wrapper(record):
+        yield captured
 
 
 def environ_for(method: str, path: str, *, token: str, body: bytes = b"", content_type=""):
@@ -230,17 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, function in calls.values():
             for _ in range(20):
                 function()
-            # Queries of one call (the request's signals reset the connection's own log).
-            captured = []
-
-            def record(execute, sql, params, many, context, captured=captured):
-                start = time.perf_counter()
-                try:
-                    return execute(sql, params, many, context)
-                finally:
-                    captured.append((time.perf_counter() - start, sql))
-
-            with connection.execute_wrapper(record):
+            with query_log(connection) as captured:
                 function()
             cpu, wall = [], []
             if server is not None:

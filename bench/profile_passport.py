@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench import harness
 from bench.bench_passport import DATABASE, LIST_LIMIT, existing_world
-from bench.profile_dmlf import call, environ_for
+from bench.profile_dmlf import call, environ_for, query_log
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,16 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
         for _ in range(3):
             page()
-        captured = []
-
-        def record(execute, sql, params, many, context, captured=captured):
-            start = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                captured.append((time.perf_counter() - start, sql))
-
-        with connection.execute_wrapper(record):
+        with query_log(connection) as captured:
             size = len(page())
         cpu, wall = [], []
         for _ in range(args.calls):
