@@ -132,6 +132,21 @@ def stored_rows(bms_file) -> set[tuple]:
     }
 
 
+def reported_progress(monkeypatch) -> list[float]:
+    """The fractions jobs report from now on, in order (each still written as usual)."""
+    from core.jobs import runner
+
+    seen: list[float] = []
+    reported = runner.Progress.__call__
+
+    def spy(self, fraction):
+        seen.append(fraction)
+        return reported(self, fraction)
+
+    monkeypatch.setattr(runner.Progress, "__call__", spy)
+    return seen
+
+
 def url(bms_file) -> str:
     return reverse("batterydb:bms-file-decode", kwargs={"pk": bms_file.pk})
 
@@ -472,21 +487,13 @@ def test_progress_is_reported_while_the_log_is_read(
     writer, organization, bms_test, run_jobs, tmp_path, monkeypatch
 ):
     from batterydb.readers import can_logs
-    from core.jobs import runner
 
     monkeypatch.setattr(can_logs, "PROGRESS_EVERY", 100)
     content = write_log(frames(database(), 1000), tmp_path / "long.log")
     bms_file = BMSFileFactory(
         organization=organization, bms_test=bms_test, file__content=content, file__name="a.log"
     )
-    seen = []
-    reported = runner.Progress.__call__
-
-    def spy(self, fraction):
-        seen.append(fraction)
-        return reported(self, fraction)
-
-    monkeypatch.setattr(runner.Progress, "__call__", spy)
+    seen = reported_progress(monkeypatch)
 
     job = decode(writer, bms_file, run_jobs)
 

@@ -23,6 +23,7 @@ from tests.batterydb.test_decode import (
     decode,
     expected_rows,
     frames,
+    reported_progress,
     stored_rows,
     write_log,
 )
@@ -128,18 +129,10 @@ def test_an_mf4_log_read_in_many_fragments_gives_the_same_rows_and_follows_its_p
     writer, organization, bms_test, log_frames, mf4, run_jobs, monkeypatch
 ):
     from batterydb.readers import can_logs
-    from core.jobs import runner
 
     monkeypatch.setattr(can_logs, "MF4_FRAGMENT_BYTES", 84 * 16)  # 16 records at a time
     bms_file = bms_file_of(organization, bms_test, mf4)
-    seen = []
-    reported = runner.Progress.__call__
-
-    def spy(self, fraction):
-        seen.append(fraction)
-        return reported(self, fraction)
-
-    monkeypatch.setattr(runner.Progress, "__call__", spy)
+    seen = reported_progress(monkeypatch)
 
     job = decode(writer, bms_file, run_jobs)
 
