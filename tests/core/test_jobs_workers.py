@@ -40,16 +40,7 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
 
 
 def job_status(job: Job) -> str:
-    """The job's status now; "" while an in-memory SQLite test database (one shared cache for
-    the test and the server's threads) answers that the table is locked: poll again."""
-    from django.db import OperationalError
-
-    try:
-        job.refresh_from_db()
-    except OperationalError as error:
-        if "is locked" not in str(error):
-            raise
-        return ""
+    job.refresh_from_db()
     return job.status
 
 
