@@ -8,6 +8,7 @@ Run alone with ``.venv/bin/python -m pytest -m browser tests/voltstorage``.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import httpx
@@ -38,7 +39,8 @@ kind = ProductType.objects.create(name="VoltStorage SMART")
 product = Product.objects.create(organization=organization, type=kind, serial_number="WEB-1",
                                  timezone="UTC")
 now = int(time.time() * 1000) // 60000 * 60000
-simulate_product(product, start_ms=now - 86_400_000, end_ms=now, interval_ms=60_000, seed=1)
+# Two days, so that yesterday (UTC, the product's zone) is whole whatever the time of day.
+simulate_product(product, start_ms=now - 2 * 86_400_000, end_ms=now, interval_ms=60_000, seed=1)
 print(product.pk, services.api_key_create(user=user, name="device")[1])
 """
 
@@ -68,6 +70,9 @@ def test_the_product_page_draws_the_day_and_follows_the_stream(server, width, he
         page.goto(f"{base}/voltstorage/products/")
         page.click("text=WEB-1")
         page.wait_for_url(f"{base}/voltstorage/products/{product}/")
+        # Yesterday's page: a whole day of samples (today's may be minutes old).
+        yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date().isoformat()
+        page.goto(f"{base}/voltstorage/products/{product}/?day={yesterday}")
 
         page.wait_for_selector("#voltstorage-chart svg polyline", timeout=TIMEOUT)
         assert int(page.get_attribute("#voltstorage-chart", "data-points")) > 100
